@@ -1,0 +1,77 @@
+"""kgrepo: a knowledge-graph experiment repository for machine learning.
+
+Record experiments, runs, steps and artifacts from Python; they land as RDF (an ontology derived
+from W3C ML-Schema and aligned with PROV-O) in an Oxigraph store, queryable with SPARQL.
+
+>>> import kgrepo
+>>> repo = kgrepo.Repository.in_memory()
+>>> exp = repo.experiment("digits", goal="recognise handwritten digits")
+>>> with exp.run(trigger=kgrepo.Trigger.manual(by="alice")) as run:
+...     with run.step("prepare", kind="transform") as step:
+...         _ = step.use(kgrepo.Dataset("digits", uri="file:///data/digits.csv"))
+>>> run.status.value
+'Succeeded'
+"""
+
+from kgrepo.artifacts import (
+    ARTIFACT,
+    DATASET,
+    EVENT,
+    METRICS,
+    MODEL,
+    Artifact,
+    ArtifactKind,
+    ArtifactRef,
+    Dataset,
+    Model,
+)
+from kgrepo.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidState,
+    KgRepoError,
+    NotFound,
+    QuerySyntaxError,
+    StoreUnavailable,
+    ValidationError,
+)
+from kgrepo.iris import DEFAULT_BASE
+from kgrepo.recording import Experiment, Run, Step
+from kgrepo.records import Agent, Cause, Executable, Status, Trigger, Workflow
+from kgrepo.repository import Repository, RunInfo
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ARTIFACT",
+    "DATASET",
+    "DEFAULT_BASE",
+    "EVENT",
+    "METRICS",
+    "MODEL",
+    "Agent",
+    "Artifact",
+    "ArtifactKind",
+    "ArtifactRef",
+    "Cause",
+    "Conflict",
+    "Dataset",
+    "Executable",
+    "Experiment",
+    "InvalidInput",
+    "InvalidState",
+    "KgRepoError",
+    "Model",
+    "NotFound",
+    "QuerySyntaxError",
+    "Repository",
+    "Run",
+    "RunInfo",
+    "Status",
+    "Step",
+    "StoreUnavailable",
+    "Trigger",
+    "ValidationError",
+    "Workflow",
+    "__version__",
+]

@@ -1,0 +1,190 @@
+"""Turning records into triples: one place that knows how each entity is written as RDF.
+
+Every statement goes through :class:`Triples`, which adds the super-types and super-properties of
+the ontology as it goes (see ``docs/ontology.md``), so plain PROV-O and ML-Schema queries work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+
+from kgrepo import _terms
+from kgrepo._ontology import Ontology
+from kgrepo._vocab import KG, MLS, RDF, RDFS
+from kgrepo.artifacts import Artifact, Dataset
+from kgrepo.environment import Environment
+from kgrepo.iris import Minter, new_id
+from kgrepo.records import Agent, Executable, Workflow
+
+Term = NamedNode | BlankNode | Literal
+Triple = tuple[Term, NamedNode, Term]
+
+_EVALUATION_OUTPUTS = (MLS.Model, MLS.ModelEvaluation)
+
+
+class Triples:
+    """Statements of one write, with the ontology's super-terms materialised."""
+
+    def __init__(self, ontology: Ontology) -> None:
+        self._ontology = ontology
+        self.items: list[Triple] = []
+        self.types: dict[Term, list[NamedNode]] = {}
+
+    def add(self, s: Term, p: NamedNode, o: Term) -> None:
+        self.items.append((s, p, o))
+        for sup in self._ontology.property_supers.get(p, ()):
+            self.items.append((s, sup, o))
+
+    def type(self, s: Term, cls: NamedNode) -> None:
+        types = self._ontology.types(cls)
+        self.types[s] = types
+        for c in types:
+            self.items.append((s, RDF.type, c))
+
+    def output(self, activity: NamedNode, prop: NamedNode, artifact: NamedNode) -> None:
+        """``activity prop artifact``, plus ``mls:hasOutput`` where its range allows it."""
+        self.add(activity, prop, artifact)
+        if any(t in _EVALUATION_OUTPUTS for t in self.types.get(artifact, ())):
+            self.items.append((activity, MLS.hasOutput, artifact))
+
+    def optional(self, s: Term, p: NamedNode, o: Term | None) -> None:
+        if o is not None:
+            self.add(s, p, o)
+
+    def quads(self, graph: NamedNode) -> list[Quad]:
+        return [Quad(s, p, o, graph) for s, p, o in self.items]
+
+    def __iter__(self) -> Iterator[Triple]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class Describer:
+    """Writes records as triples, minting their IRIs."""
+
+    def __init__(self, minter: Minter, ontology: Ontology) -> None:
+        self.minter = minter
+        self.ontology = ontology
+
+    def triples(self) -> Triples:
+        return Triples(self.ontology)
+
+    def artifact_iri(self, artifact: Artifact) -> NamedNode:
+        if artifact.digest is not None:
+            _terms.text(artifact.entity, "digest", artifact.digest)
+        return self.minter.artifact(artifact.kind.name, artifact.digest)
+
+    def artifact(self, t: Triples, artifact: Artifact, iri: NamedNode) -> None:
+        entity = artifact.entity
+        t.type(iri, artifact.kind.iri)
+        t.add(iri, RDFS.label, Literal(artifact.name))
+        if artifact.uri is not None:
+            t.add(iri, KG.uri, _terms.uri_literal(entity, "uri", artifact.uri))
+        if artifact.digest is not None:
+            t.add(iri, KG.digest, _terms.text(entity, "digest", artifact.digest))
+        if artifact.version is not None:
+            t.add(iri, KG.version, _terms.text(entity, "version", artifact.version))
+        if artifact.description is not None:
+            t.add(iri, RDFS.comment, _terms.text(entity, "description", artifact.description))
+        for name, attribute in artifact.kind.attributes.items():
+            value = artifact.attributes.get(name)
+            if value is not None:
+                t.add(iri, attribute.predicate, attribute.literal(entity, value))
+        if isinstance(artifact, Dataset):
+            for key, value in _terms.flatten(entity, artifact.characteristics).items():
+                node = Minter.child(iri, "characteristic", key)
+                t.type(node, KG.DatasetCharacteristic)
+                t.add(node, RDFS.label, Literal(key))
+                t.add(node, KG.value, _terms.scalar(entity, f"characteristics[{key!r}]", value))
+                t.add(iri, KG.hasCharacteristic, node)
+        self.annotations(t, iri, artifact.annotations, entity)
+
+    def annotations(
+        self, t: Triples, subject: NamedNode, annotations: Mapping[str, Any], entity: str
+    ) -> None:
+        if not isinstance(annotations, Mapping):
+            raise _terms.InvalidInput(entity, "annotations", annotations, "expected a mapping")
+        for key, value in annotations.items():
+            key_literal = _terms.text(entity, "annotation key", key)
+            node = Minter.child(subject, "annotation", new_id())
+            t.type(node, KG.Annotation)
+            t.add(node, KG.key, key_literal)
+            t.add(node, KG.annotationValue, _terms.scalar(entity, f"annotations[{key!r}]", value))
+            t.add(subject, KG.annotation, node)
+
+    def agent(self, t: Triples, agent: Agent) -> NamedNode:
+        iri = self.minter.agent(agent.name)
+        t.type(iri, KG.SoftwareAgent if agent.software else KG.Person)
+        t.add(iri, RDFS.label, Literal(agent.name))
+        if agent.role is not None:
+            t.add(iri, KG.role, Literal(agent.role))
+        return iri
+
+    def executable(self, t: Triples, exe: Executable) -> NamedNode:
+        iri = self.minter.executable(exe.name, exe.version, exe.digest)
+        t.type(iri, KG.Executable)
+        t.add(iri, RDFS.label, Literal(exe.name))
+        t.optional(iri, KG.version, Literal(exe.version) if exe.version else None)
+        t.optional(iri, KG.digest, Literal(exe.digest) if exe.digest else None)
+        t.optional(iri, RDFS.comment, Literal(exe.description) if exe.description else None)
+        if exe.uri is not None:
+            t.add(iri, KG.uri, _terms.uri_literal(f"Executable {exe.name!r}", "uri", exe.uri))
+        return iri
+
+    def workflow(self, t: Triples, workflow: Workflow) -> NamedNode:
+        iri = self.minter.workflow(workflow.name, workflow.version)
+        t.type(iri, KG.Workflow)
+        t.add(iri, RDFS.label, Literal(workflow.name))
+        t.optional(iri, KG.version, Literal(workflow.version) if workflow.version else None)
+        if workflow.uri is not None:
+            t.add(iri, KG.uri, _terms.uri_literal(f"Workflow {workflow.name!r}", "uri", workflow.uri))
+        return iri
+
+    def settings(
+        self,
+        t: Triples,
+        subject: NamedNode,
+        values: Mapping[str, Any],
+        parameter_owner: NamedNode,
+        entity: str,
+    ) -> None:
+        """Hyperparameter settings of ``subject`` (an execution or a run), as ML-Schema has them."""
+        for key, value in values.items():
+            literal = _terms.scalar(entity, f"parameter {key!r}", value)
+            parameter = Minter.child(parameter_owner, "parameter", key)
+            setting = Minter.child(subject, "setting", key)
+            t.type(parameter, KG.HyperParameter)
+            t.add(parameter, RDFS.label, Literal(key))
+            t.type(setting, KG.HyperParameterSetting)
+            t.add(setting, KG.parameter, parameter)
+            t.add(setting, KG.value, literal)
+            t.add(subject, KG.hasSetting, setting)
+            if parameter_owner.value.startswith(self.minter.base + "executable/"):
+                t.add(parameter_owner, KG.hasParameter, parameter)
+
+    def environment(self, t: Triples, env: Environment) -> NamedNode:
+        iri = self.minter.environment(env.digest)
+        t.type(iri, KG.Environment)
+        t.add(iri, KG.pythonVersion, Literal(env.python_version))
+        t.add(iri, KG.platform, Literal(env.platform))
+        t.add(iri, KG.host, Literal(env.host))
+        for name, version in env.packages:
+            package = self.minter.package(name, version)
+            t.type(package, KG.Package)
+            t.add(package, RDFS.label, Literal(name))
+            t.add(package, KG.version, Literal(version))
+            t.add(iri, KG.hasPackage, package)
+        return iri
+
+    def describe(self, subject: Term, t: Triples) -> str:
+        """How validation errors name a subject: its kind and its name when the write has them."""
+        kind = t.types.get(subject, [None])[0]
+        label = next((o.value for s, p, o in t.items if s == subject and p == RDFS.label
+                      and isinstance(o, Literal)), None)  # fmt: skip
+        kind_name = kind.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if kind else "record"
+        return f"{kind_name} {label!r}" if label is not None else f"{kind_name} <{subject}>"

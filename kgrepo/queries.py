@@ -1,0 +1,30 @@
+"""The named SPARQL queries under ``ontology/queries/``, loaded by name.
+
+Each ``.rq`` file documents itself in its leading comments, including the variables to bind;
+values are always bound through substitutions, never formatted into the text.
+
+>>> "SELECT" in text("experiments")
+True
+"""
+
+from __future__ import annotations
+
+import functools
+
+from kgrepo import ontology
+from kgrepo.errors import NotFound
+
+
+@functools.cache
+def text(name: str) -> str:
+    """The text of ``ontology/queries/<name>.rq``."""
+    resource = ontology.path(f"queries/{name}.rq")
+    if not resource.is_file():
+        raise NotFound(f"no named query {name!r} in ontology/queries/")
+    return resource.read_text(encoding="utf-8")
+
+
+def names() -> list[str]:
+    """The names of all packaged queries."""
+    folder = ontology.path("queries")
+    return sorted(p.name.removesuffix(".rq") for p in folder.iterdir() if p.name.endswith(".rq"))

@@ -1,0 +1,432 @@
+"""Recording: experiments, runs and steps, written as they happen.
+
+A run is written in a few atomic writes, each one pyoxigraph call: its start (the run, its trigger,
+configuration, agent and environment), each step when the step ends (the execution with its
+executable, inputs, outputs, settings and metrics), and its end (status and end time). A crash
+therefore leaves a consistent run marked running (see :meth:`Repository.stale_runs`), never a torn
+one; a step that was still open when the process died is not recorded.
+
+An exception inside ``with run`` or ``with step`` marks it failed, records the error, and propagates.
+Bad input raises :class:`~kgrepo.errors.InvalidInput` at the call that received it and is never
+written; raised inside a step, it fails that step like any other exception.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from kgrepo import _terms, environment
+from kgrepo._describe import Triples
+from kgrepo._vocab import KG, PROV, RDFS
+from kgrepo.artifacts import METRICS, Artifact, ArtifactRef
+from kgrepo.errors import InvalidInput, InvalidState
+from kgrepo.iris import Minter
+from kgrepo.records import Agent, Executable, Status, Trigger, Workflow
+
+if TYPE_CHECKING:
+    from kgrepo.repository import Repository
+
+_MAX_ERROR = 4000
+
+
+class Experiment:
+    """A set of runs toward one goal. Made by :meth:`Repository.experiment`."""
+
+    def __init__(self, repository: Repository, iri: NamedNode, name: str, goal: str | None) -> None:
+        self.repository = repository
+        self.iri = iri
+        self.name = name
+        self.goal = goal
+
+    def run(
+        self,
+        *,
+        trigger: Trigger | None = None,
+        config: Mapping[str, Any] | None = None,
+        workflow: Workflow | None = None,
+        agent: str | Agent | None = None,
+        name: str | None = None,
+        annotations: Mapping[str, Any] | None = None,
+    ) -> Run:
+        """A new run of this experiment; use it as a context manager (or call ``start``/``end``).
+
+        ``trigger`` defaults to a manual trigger; ``agent`` (the person or program running it)
+        defaults to the trigger's agent. ``config`` may nest mappings: ``{"opt": {"lr": 0.1}}`` is
+        recorded as the setting ``opt.lr``.
+        """
+        return Run(self, trigger or Trigger.manual(), config, workflow, agent, name, annotations)
+
+    def __repr__(self) -> str:
+        return f"Experiment({self.name!r}, iri={self.iri.value!r})"
+
+
+class Run:
+    """One execution of a workflow within an experiment."""
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        trigger: Trigger,
+        config: Mapping[str, Any] | None,
+        workflow: Workflow | None,
+        agent: str | Agent | None,
+        name: str | None,
+        annotations: Mapping[str, Any] | None,
+    ) -> None:
+        self.experiment = experiment
+        self.repository = experiment.repository
+        if not isinstance(trigger, Trigger):
+            raise InvalidInput("Run", "trigger", trigger, "expected a kgrepo.Trigger")
+        if workflow is not None and not isinstance(workflow, Workflow):
+            raise InvalidInput("Run", "workflow", workflow, "expected a kgrepo.Workflow")
+        if isinstance(agent, str):
+            agent = Agent(agent)
+        if agent is not None and not isinstance(agent, Agent):
+            raise InvalidInput("Run", "agent", agent, "expected an agent name or a kgrepo.Agent")
+        self.trigger = trigger
+        self.agent = agent or trigger.by
+        self.workflow = workflow
+        self.name = _terms.name("Run", name) if name is not None else None
+        self.config = _terms.flatten("Run", config or {})
+        self.annotations = dict(annotations or {})
+        self.iri = self.repository._minter.run()
+        self.status: Status | None = None
+        self._start: Triples | None = None
+        self._agent_iri: NamedNode | None = None
+        self._steps = 0
+        self._last_ended: Step | None = None
+        self._produced: set[NamedNode] = set()
+        self._lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> Run:
+        """Writes the run's start in one atomic write. Called by ``with``."""
+        if self.status is not None:
+            raise InvalidState(f"run <{self.iri.value}> has already started")
+        repo = self.repository
+        d = repo._describer
+        t = d.triples()
+        run = self.iri
+        t.type(run, KG.Run)
+        t.add(self.experiment.iri, KG.hasRun, run)
+        t.add(run, KG.status, Status.RUNNING.iri)
+        t.add(run, PROV.startedAtTime, _terms.timestamp())
+        if self.name is not None:
+            t.add(run, RDFS.label, Literal(self.name))
+        event = Minter.child(run, "trigger")
+        t.type(event, KG.Event)
+        t.add(event, RDFS.label, Literal(f"{self.trigger.cause.value} trigger"))
+        t.add(event, KG.cause, self.trigger.cause.iri)
+        t.optional(event, KG.reason, Literal(self.trigger.reason) if self.trigger.reason else None)
+        if self.trigger.concerns is not None:
+            t.add(event, KG.concerns, NamedNode(self.trigger.concerns))
+        t.add(run, KG.triggeredBy, event)
+        if self.trigger.by is not None:
+            t.add(event, KG.attributedTo, d.agent(t, self.trigger.by))
+        if self.agent is not None:
+            self._agent_iri = d.agent(t, self.agent)
+            t.add(run, KG.associatedWith, self._agent_iri)
+        if self.workflow is not None:
+            t.add(run, KG.executes, d.workflow(t, self.workflow))
+        d.settings(t, run, self.config, self.experiment.iri, "Run")
+        d.annotations(t, run, self.annotations, "Run")
+        env = environment.capture()
+        env_iri = repo._minter.environment(env.digest)
+        t.add(run, KG.environment, env_iri)
+        t.add(run, KG.host, Literal(env.host))
+        t.add(run, KG.pid, Literal(environment.process_id()))
+        code = environment.code_version()
+        if code is not None:
+            t.add(run, KG.codeVersion, Literal(code.commit))
+            t.add(run, KG.codeRepository, Literal(code.repository))
+        extra = repo._environment_quads(env)
+        repo._write(run, t, extra=extra)
+        self._start = t
+        self.status = Status.RUNNING
+        return self
+
+    def end(self, status: Status = Status.SUCCEEDED, error: BaseException | None = None) -> None:
+        """Writes the run's end (status, end time, error) in one atomic write. Called by ``with``."""
+        with self._lock:
+            self._check_running()
+            if status is Status.RUNNING or not isinstance(status, Status):
+                raise InvalidInput("Run", "status", status, "expected a final kgrepo.Status")
+            t = self.repository._describer.triples()
+            t.add(self.iri, KG.status, status.iri)
+            t.add(self.iri, PROV.endedAtTime, _terms.timestamp())
+            _error(t, self.iri, error)
+            assert self._start is not None
+            remove = [Quad(self.iri, KG.status, Status.RUNNING.iri, self.iri)]
+            self.repository._replace(self.iri, remove, t, context=self._start)
+            self.status = status
+
+    def __enter__(self) -> Run:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.status is Status.RUNNING:
+            self.end(Status.FAILED if exc is not None else Status.SUCCEEDED, exc)
+
+    # -- steps ------------------------------------------------------------------------------------
+    def step(
+        self,
+        name: str,
+        *,
+        kind: str = "transform",
+        executable: Executable | None = None,
+        after: Sequence[Step] | None = None,
+        annotations: Mapping[str, Any] | None = None,
+    ) -> Step:
+        """A step (an execution) of this run; use it as a context manager.
+
+        ``after`` lists the steps it follows (default: the step that ended last, so a script that
+        runs steps one after another records them in order; pass ``[]`` for a parallel branch).
+        """
+        self._check_running()
+        if executable is not None and not isinstance(executable, Executable):
+            raise InvalidInput(f"Step {name!r}", "executable", executable, "expected a kgrepo.Executable")
+        with self._lock:
+            self._steps += 1
+            number = self._steps
+            previous = [self._last_ended] if after is None and self._last_ended else list(after or ())
+        for step in previous:
+            if not isinstance(step, Step) or step.run is not self:
+                raise InvalidInput(f"Step {name!r}", "after", step, "expected steps of the same run")
+        return Step(self, number, name, kind, executable, previous, annotations or {})
+
+    def _check_running(self) -> None:
+        if self.status is None:
+            raise InvalidState(f"run <{self.iri.value}> has not started; use 'with exp.run(...)'")
+        if self.status is not Status.RUNNING:
+            raise InvalidState(
+                f"run <{self.iri.value}> has ended ({self.status.value}); start a new run to record more"
+            )
+
+    def __repr__(self) -> str:
+        return f"Run({self.iri.value!r}, status={self.status})"
+
+
+class Step:
+    """One step of a run: an execution of an executable, written in one atomic write when it ends."""
+
+    def __init__(
+        self,
+        run: Run,
+        number: int,
+        name: str,
+        kind: str,
+        executable: Executable | None,
+        after: list[Step],
+        annotations: Mapping[str, Any],
+    ) -> None:
+        self.entity = f"Step {name!r}"
+        self.name = _terms.name("Step", name)
+        _terms.text(self.entity, "kind", kind)
+        self.run = run
+        self.kind = kind
+        self.executable = executable
+        self.after = after
+        self.iri = Minter.child(run.iri, "execution", str(number))
+        self.status: Status | None = None
+        self._repo = run.repository
+        self._t = self._repo._describer.triples()
+        self._executable_iri = self._repo._minter.executable(
+            executable.name, executable.version, executable.digest
+        ) if executable else None  # fmt: skip
+        self._params: dict[str, Any] = {}
+        self._described: dict[NamedNode, Artifact] = {}
+        self._metrics = 0
+        self._started = _terms.timestamp()
+        self._describe_annotations(annotations)
+
+    def __enter__(self) -> Step:
+        self.run._check_running()
+        if self.status is not None:
+            raise InvalidState(f"{self.entity} has already been entered")
+        self._started = _terms.timestamp()
+        self.status = Status.RUNNING
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.status is Status.RUNNING:
+            self._end(Status.FAILED if exc is not None else Status.SUCCEEDED, exc)
+
+    # -- what happens in a step ------------------------------------------------------------------
+    def use(self, artifact: Artifact | ArtifactRef) -> ArtifactRef:
+        """Records that this step consumed ``artifact``; returns its reference."""
+        self._check_open()
+        ref = self._describe(artifact)
+        self._t.add(self.iri, KG.used, ref.iri)
+        if ref.iri not in self.run._produced:
+            self._t.add(self.run.iri, KG.consumed, ref.iri)
+        return ref
+
+    def produce(self, artifact: Artifact | ArtifactRef) -> ArtifactRef:
+        """Records that this step produced ``artifact``; returns its reference for later steps."""
+        self._check_open()
+        ref = self._describe(artifact)
+        self._t.add(ref.iri, KG.generatedBy, self.iri)
+        self._t.add(ref.iri, KG.createdAt, _terms.timestamp())
+        self._t.output(self.iri, KG.hasOutput, ref.iri)
+        self._t.output(self.run.iri, KG.produced, ref.iri)
+        with self.run._lock:
+            self.run._produced.add(ref.iri)
+        return ref
+
+    def set_params(self, **params: Any) -> None:
+        """Records hyperparameter settings (``set_params(C=1.0, kernel="rbf")``)."""
+        self.set_param_dict(params)
+
+    def set_param_dict(self, params: Mapping[str, Any]) -> None:
+        """Like :meth:`set_params`, for names that are not Python identifiers (``"opt.lr"``)."""
+        self._check_open()
+        flat = _terms.flatten(self.entity, params)
+        owner = self._executable_iri or Minter.child(self.run.experiment.iri, self.name)
+        t = self._repo._describer.triples()
+        for key in flat:
+            if key in self._params:
+                raise InvalidInput(self.entity, f"parameter {key!r}", flat[key], "is already set in this step")
+        self._repo._describer.settings(t, self.iri, flat, owner, self.entity)
+        self._check(t)
+        self._params.update(flat)
+        self._t.items.extend(t.items)
+
+    def log_metric(
+        self,
+        name: str,
+        value: float,
+        *,
+        of: ArtifactRef | None = None,
+        scope: str | None = None,
+    ) -> ArtifactRef:
+        """Records a measured quality (a Metrics artifact) produced by this step.
+
+        ``of`` is the artifact measured (e.g. the model); ``scope`` narrows it (e.g. a class).
+        The value must be a finite number.
+        """
+        self._check_open()
+        entity = f"Metric {name!r}"
+        _terms.name("Metric", name)
+        literal = _terms.number(entity, "value", value)
+        if of is not None and not isinstance(of, ArtifactRef):
+            raise InvalidInput(entity, "of", of, "expected the reference returned by use() or produce()")
+        d = self._repo._describer
+        t = d.triples()
+        with self.run._lock:
+            self._metrics += 1
+            iri = Minter.child(self.iri, "metric", str(self._metrics))
+        metric = Artifact(name, kind=METRICS, scope=scope)
+        d.artifact(t, metric, iri)
+        measure = self._repo._minter.measure(name)
+        t.type(measure, KG.EvaluationMeasure)
+        t.add(measure, RDFS.label, Literal(name))
+        t.add(iri, KG.measure, measure)
+        t.add(iri, KG.value, literal)
+        if of is not None:
+            t.add(iri, KG.evaluates, of.iri)
+        t.add(iri, KG.generatedBy, self.iri)
+        t.add(iri, KG.createdAt, _terms.timestamp())
+        t.output(self.iri, KG.hasOutput, iri)
+        self._check(t)
+        self._t.items.extend(t.items)
+        self._t.types.update(t.types)
+        return ArtifactRef(iri, metric)
+
+    def annotate(self, **annotations: Any) -> None:
+        """Adds free key/value annotations to this step."""
+        self._check_open()
+        self._describe_annotations(annotations)
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _describe_annotations(self, annotations: Mapping[str, Any]) -> None:
+        t = self._repo._describer.triples()
+        self._repo._describer.annotations(t, self.iri, annotations, self.entity)
+        self._check(t)
+        self._t.items.extend(t.items)
+
+    def _describe(self, artifact: Artifact | ArtifactRef) -> ArtifactRef:
+        if isinstance(artifact, ArtifactRef):
+            ref = artifact
+        elif isinstance(artifact, Artifact):
+            ref = ArtifactRef(self._repo._describer.artifact_iri(artifact), artifact)
+        else:
+            raise InvalidInput(self.entity, "artifact", artifact, "expected a kgrepo.Artifact")
+        self._repo._known_kind(ref.artifact.kind)
+        earlier = self._described.get(ref.iri)
+        if earlier is not None:
+            if earlier is ref.artifact or _same(earlier, ref.artifact):
+                return ref
+            raise InvalidInput(
+                ref.artifact.entity,
+                "digest",
+                ref.artifact.digest,
+                f"{earlier.entity} has the same kind and digest in this step but another description",
+            )
+        self._described[ref.iri] = ref.artifact
+        t = self._repo._describer.triples()
+        self._repo._describer.artifact(t, ref.artifact, ref.iri)
+        self._check(t)
+        self._t.items.extend(t.items)
+        self._t.types.update(t.types)
+        return ref
+
+    def _check(self, t: Triples) -> None:
+        self._repo._validate(t)
+
+    def _check_open(self) -> None:
+        if self.status is None:
+            raise InvalidState(f"{self.entity} has not started; use 'with run.step(...) as step'")
+        if self.status is not Status.RUNNING:
+            raise InvalidState(f"{self.entity} has ended ({self.status.value}); start a new step")
+        self.run._check_running()
+
+    def _end(self, status: Status, error: BaseException | None) -> None:
+        run = self.run
+        with run._lock:
+            run._check_running()
+            d = self._repo._describer
+            t = d.triples()
+            step = self.iri
+            t.type(step, KG.Execution)
+            t.add(run.iri, KG.hasExecution, step)
+            t.add(step, RDFS.label, Literal(self.name))
+            t.add(step, KG.stepKind, Literal(self.kind))
+            t.add(step, KG.status, status.iri)
+            t.add(step, PROV.startedAtTime, self._started)
+            t.add(step, PROV.endedAtTime, _terms.timestamp())
+            if self.executable is not None:
+                t.add(step, KG.executes, d.executable(t, self.executable))
+            if run._agent_iri is not None:
+                t.add(step, KG.associatedWith, run._agent_iri)
+            for previous in self.after:
+                t.add(step, KG.follows, previous.iri)
+            _error(t, step, error)
+            t.items.extend(self._t.items)
+            self._repo._write(run.iri, t)
+            self.status = status
+            run._last_ended = self
+
+
+def _error(t: Triples, subject: NamedNode, error: BaseException | None) -> None:
+    if error is None:
+        return
+    t.add(subject, KG.errorType, Literal(type(error).__qualname__))
+    message = str(error)[:_MAX_ERROR]
+    if message:
+        t.add(subject, KG.errorMessage, Literal(message))
+
+
+def _same(a: Artifact, b: Artifact) -> bool:
+    fields = ("name", "kind", "uri", "digest", "version", "description", "attributes", "annotations")
+    return all(getattr(a, f) == getattr(b, f) for f in fields) and getattr(
+        a, "characteristics", None
+    ) == getattr(b, "characteristics", None)

@@ -1,0 +1,342 @@
+"""The repository: where experiments, runs and artifacts are recorded and queried."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
+
+from kgrepo import _ontology, _terms, environment, kinds, queries
+from kgrepo._describe import Describer, Triples
+from kgrepo._vocab import KG, PROV, RDFS
+from kgrepo.artifacts import BUILTIN_KINDS, DATASET, ArtifactKind
+from kgrepo.environment import Environment
+from kgrepo.errors import InvalidInput, NotFound
+from kgrepo.iris import DEFAULT_BASE, Minter
+from kgrepo.recording import Experiment
+from kgrepo.records import Status
+from kgrepo.store import FORMATS, OxigraphStore, Term
+from kgrepo.validation import Validator, compile_shapes
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run as :meth:`Repository.stale_runs` reports it."""
+
+    iri: str
+    started: Any
+    host: str | None
+    pid: int | None
+
+
+class Repository:
+    """A knowledge graph of experiments, in an Oxigraph store.
+
+    >>> import kgrepo
+    >>> repo = kgrepo.Repository.in_memory()
+    >>> exp = repo.experiment("digits", goal="recognise handwritten digits")
+    >>> with exp.run(trigger=kgrepo.Trigger.manual(by="alice"), config={"seed": 1}) as run:
+    ...     with run.step("train", kind="train", executable=kgrepo.Executable("train.py", version="a1")) as step:
+    ...         data = step.use(kgrepo.Dataset("digits", uri="file:///data/digits.csv", digest="sha256:ab"))
+    ...         step.set_params(C=1.0, kernel="rbf")
+    ...         model = step.produce(kgrepo.Model("svc", framework=("scikit-learn", "1.5")))
+    ...         _ = step.log_metric("accuracy", 0.97, of=model)
+    >>> run.status
+    <Status.SUCCEEDED: 'Succeeded'>
+    >>> rows = repo.select(
+    ...     "SELECT ?model ?data WHERE { ?model prov:wasGeneratedBy/prov:used ?data }",
+    ...     model=model.iri)
+    >>> [r["data"] for r in rows] == [data.iri.value]
+    True
+    """
+
+    def __init__(self, store: OxigraphStore, *, base: str = DEFAULT_BASE) -> None:
+        self.store = store
+        self._minter = Minter(base)
+        self._base_ontology = _ontology.load()
+        self._shapes = compile_shapes(_ontology.shapes_quads())
+        self._lock = threading.Lock()
+        self._known_environments: set[NamedNode] = set()
+        self._kinds: dict[str, ArtifactKind] = dict(BUILTIN_KINDS)
+        self._refresh_kinds()
+
+    # -- opening and closing ------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, base: str = DEFAULT_BASE) -> Repository:
+        """Opens (creating if needed) the embedded on-disk repository at ``path``.
+
+        One process at a time may open a path; others get :class:`~kgrepo.errors.StoreUnavailable`.
+        """
+        return cls(OxigraphStore(Path(path)), base=base)
+
+    @classmethod
+    def in_memory(cls, *, base: str = DEFAULT_BASE) -> Repository:
+        """A repository that lives in memory only (tests, notebooks)."""
+        return cls(OxigraphStore(None), base=base)
+
+    @property
+    def base(self) -> str:
+        """The base under which this repository mints IRIs."""
+        return self._minter.base
+
+    def close(self) -> None:
+        """Flushes and closes the store."""
+        self.store.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- recording --------------------------------------------------------------------------------
+    def experiment(
+        self, name: str, *, goal: str | None = None, annotations: Mapping[str, Any] | None = None
+    ) -> Experiment:
+        """The experiment called ``name``, created on first use.
+
+        Asking again for an existing experiment returns it; a ``goal`` that contradicts the
+        recorded one is refused, so two scripts cannot silently disagree about an experiment.
+        """
+        name = _terms.name("Experiment", name)
+        entity = f"Experiment {name!r}"
+        if goal is not None:
+            _terms.text(entity, "goal", goal)
+        iri = self._minter.experiment(name)
+        with self._lock:
+            rows = self.select(queries.text("experiment"), experiment=iri)
+            if rows:
+                recorded = rows[0].get("goal")
+                if goal is not None and recorded is not None and goal != recorded:
+                    raise InvalidInput(
+                        entity, "goal", goal, f"the experiment exists with goal {recorded!r}"
+                    )
+                return Experiment(self, iri, name, recorded)
+            t = self._describer.triples()
+            t.type(iri, KG.Experiment)
+            t.add(iri, RDFS.label, Literal(name))
+            t.add(iri, KG.createdAt, _terms.timestamp())
+            if goal is not None:
+                t.add(iri, KG.goal, Literal(goal))
+            self._describer.annotations(t, iri, annotations or {}, entity)
+            self._write(iri, t)
+        return Experiment(self, iri, name, goal)
+
+    def experiments(self) -> list[dict[str, Any]]:
+        """Every experiment: IRI, name, goal, creation time and number of runs."""
+        return self.select(queries.text("experiments"))
+
+    def register_kind(
+        self,
+        name: str,
+        attributes: Mapping[str, type | tuple[type, bool]],
+        *,
+        parent: ArtifactKind | str = "Artifact",
+        description: str | None = None,
+    ) -> ArtifactKind:
+        """Registers a custom artifact kind (FR11) and returns it; call it to make artifacts.
+
+        ``attributes`` maps names to ``str``, ``int``, ``float``, ``bool`` or ``datetime`` (or to
+        ``(type, required)``). Registering the same definition again returns the existing kind;
+        a conflicting one raises :class:`~kgrepo.errors.Conflict`.
+
+        >>> import kgrepo
+        >>> repo = kgrepo.Repository.in_memory()
+        >>> Validation = repo.register_kind("Validation", {"verdict": (str, True), "history": str})
+        >>> Validation("check-1", verdict="pass").attributes
+        {'verdict': 'pass', 'history': None}
+        """
+        parent_kind = self.kind(parent) if isinstance(parent, str) else parent
+        new = kinds.define(self._minter, name, attributes, parent_kind, description)
+        with self._lock:
+            self._refresh_kinds()
+            old = self._kinds.get(name)
+            if old is not None:
+                kinds.check_compatible(old, new)
+                return old
+            self.store.extend(kinds.to_quads(new, self._minter.schema_graph()))
+            self._refresh_kinds()
+        return self._kinds[name]
+
+    def kind(self, name: str) -> ArtifactKind:
+        """The artifact kind called ``name`` (built-in or custom)."""
+        try:
+            return self._kinds[name]
+        except KeyError:
+            raise NotFound(
+                f"no artifact kind {name!r}; known kinds: {', '.join(sorted(self._kinds))}"
+            ) from None
+
+    def kinds(self) -> list[ArtifactKind]:
+        """All artifact kinds, built-in and custom."""
+        return sorted(self._kinds.values(), key=lambda k: k.name)
+
+    # -- crashed runs -------------------------------------------------------------------------------
+    def stale_runs(self, *, all_hosts: bool = False) -> list[RunInfo]:
+        """Runs still marked running whose process is gone.
+
+        On this host a run is stale when its process no longer exists. Runs of other hosts cannot
+        be checked from here; ``all_hosts=True`` lists them too (decide from their start time).
+        """
+        host = environment.capture().host
+        stale = []
+        for row in self.select(queries.text("running-runs")):
+            info = RunInfo(row["run"], row["started"], row.get("host"), row.get("pid"))
+            if info.host == host and info.pid is not None:
+                if not _alive(info.pid):
+                    stale.append(info)
+            elif all_hosts:
+                stale.append(info)
+        return stale
+
+    def abandon(self, run: str | NamedNode, reason: str = "the process recording it died") -> None:
+        """Marks a running run abandoned (with ``reason``), in one atomic write."""
+        iri = _terms.iri("Run", "iri", run)
+        _terms.text(f"Run <{iri.value}>", "reason", reason)
+        rows = self.select(queries.text("run-status"), run=iri)
+        if not rows:
+            raise NotFound(f"no run <{iri.value}> in this repository")
+        if rows[0]["status"] != Status.RUNNING.iri.value:
+            status = Status.from_iri(NamedNode(rows[0]["status"]))
+            raise InvalidInput(f"Run <{iri.value}>", "status", status.value, "only a running run can be abandoned")
+        t = self._describer.triples()
+        t.add(iri, KG.status, Status.ABANDONED.iri)
+        t.add(iri, PROV.endedAtTime, _terms.timestamp())
+        t.add(iri, KG.errorMessage, Literal(reason))
+        self.store.replace([Quad(iri, KG.status, Status.RUNNING.iri, iri)], t.quads(iri))
+
+    # -- querying -----------------------------------------------------------------------------------
+    def query(self, sparql: str, **bindings: Term | str) -> Any:
+        """Runs a SPARQL query over the union of all graphs; returns pyoxigraph's results
+        (solutions for SELECT, a boolean for ASK, triples for CONSTRUCT/DESCRIBE).
+
+        Keyword arguments bind variables: strings are taken as IRIs, other values as RDF terms.
+        The prefixes ``kg``, ``prov``, ``mls``, ``rdf``, ``rdfs``, ``xsd`` and ``owl`` are
+        predeclared.
+        """
+        return self.store.query(sparql, _bind(bindings))
+
+    def select(self, sparql: str, **bindings: Term | str) -> list[dict[str, Any]]:
+        """A SELECT query's rows as dicts of Python values (IRIs as strings, literals as values)."""
+        results = self.query(sparql, **bindings)
+        if not isinstance(results, QuerySolutions):
+            raise InvalidInput("Query", "sparql", sparql[:60], "select() takes a SELECT query")
+        names = [v.value for v in results.variables]
+        return [
+            {n: _terms.python_value(row[n]) for n in names if row[n] is not None} for row in results
+        ]
+
+    def counts(self) -> dict[str, int]:
+        """How many entities of each kind (experiments, runs, executions, artifacts by kind…)."""
+        out = {}
+        for row in self.select(queries.text("counts")):
+            label = row["class"].rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+            out[label] = row["count"]
+        return out
+
+    # -- export and import --------------------------------------------------------------------------
+    def dump(self, output: IO[bytes], format: str = "nquads") -> None:
+        """Writes every graph as N-Quads or TriG (named graphs kept: the round trip is lossless)."""
+        self.store.dump(output, _graph_format(format))
+
+    def load(self, data: IO[bytes], format: str = "nquads") -> None:
+        """Loads N-Quads or TriG in one transaction (nothing is added if the file is bad)."""
+        try:
+            self.store.load(data, _graph_format(format))
+        except SyntaxError as err:
+            raise InvalidInput("Import", "data", format, f"does not parse: {err}") from None
+        with self._lock:
+            self._refresh_kinds()
+
+    # -- internals used by recording ------------------------------------------------------------------
+    def _refresh_kinds(self) -> None:
+        rows = self.store.query(queries.text("custom-kinds"), {"schema": self._minter.schema_graph()},
+                                union=False)  # fmt: skip
+        raw = [{v.value: row[v] for v in rows.variables} for row in rows]  # type: ignore[union-attr]
+        custom = kinds.from_rows(raw, BUILTIN_KINDS)
+        self._kinds = {**BUILTIN_KINDS, **custom}
+        self._ontology = self._base_ontology.with_classes(
+            (k.iri, k.parent.iri) for k in custom.values() if k.parent is not None
+        )
+        self._describer = Describer(self._minter, self._ontology)
+        schema = list(self.store.quads(self._minter.schema_graph()))
+        self._validator = Validator([*self._shapes, *compile_shapes(schema)])
+
+    def _known_kind(self, kind: ArtifactKind) -> None:
+        known = self._kinds.get(kind.name)
+        if known is None or known.iri != kind.iri:
+            raise InvalidInput(
+                "Artifact", "kind", kind.name, "is not registered in this repository; use register_kind"
+            )
+
+    def _validate(self, t: Triples | Iterable[tuple[Any, NamedNode, Any]]) -> None:
+        items = t.items if isinstance(t, Triples) else list(t)
+        describe = t if isinstance(t, Triples) else self._describer.triples()
+        self._validator.check(items, lambda s: self._describer.describe(s, describe))
+
+    def _write(self, graph: NamedNode, t: Triples, extra: list[Quad] | None = None) -> None:
+        """Validates ``t`` and writes it into ``graph`` (plus ``extra``) in one atomic call."""
+        self._validate(t)
+        self.store.extend(t.quads(graph) + (extra or []))
+
+    def _replace(self, graph: NamedNode, remove: list[Quad], t: Triples, context: Triples) -> None:
+        """Validates ``context`` minus ``remove`` plus ``t``, then swaps in one atomic call."""
+        removed = {(q.subject, q.predicate, q.object) for q in remove}
+        whole = context.items.copy()
+        whole = [x for x in whole if x not in removed] + t.items
+        merged = self._describer.triples()
+        merged.items = whole
+        merged.types = context.types
+        self._validate(merged)
+        self.store.replace(remove, t.quads(graph))
+
+    def _environment_quads(self, env: Environment) -> list[Quad]:
+        """The environment's description, unless the store already has it."""
+        iri = self._minter.environment(env.digest)
+        if iri in self._known_environments or self.store.contains_graph(iri):
+            self._known_environments.add(iri)
+            return []
+        t = self._describer.triples()
+        self._describer.environment(t, env)
+        self._validate(t)
+        self._known_environments.add(iri)
+        return t.quads(iri)
+
+    def __repr__(self) -> str:
+        where = self.store.path or "memory"
+        return f"Repository({str(where)!r}, base={self.base!r})"
+
+
+def _bind(bindings: Mapping[str, Term | str]) -> dict[str, Term]:
+    out: dict[str, Term] = {}
+    for key, value in bindings.items():
+        out[key] = _terms.iri("Query", key, value) if isinstance(value, str) else value
+    return out
+
+
+def _graph_format(format: str) -> str:
+    if format not in ("nquads", "trig"):
+        raise InvalidInput("Export", "format", format, "use 'nquads' or 'trig' (formats that keep named graphs)")
+    assert format in FORMATS
+    return format
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+__all__ = ["DATASET", "Repository", "RunInfo"]

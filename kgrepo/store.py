@@ -1,0 +1,164 @@
+"""The embedded store: pyoxigraph on disk or in memory, behind the small interface kgrepo needs.
+
+Every write method is one atomic pyoxigraph call: either all of it is stored or none of it. That is
+what makes a run recorded as it happens (start, each step, end) never torn by a crash.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Variable,
+)
+
+from kgrepo.errors import QuerySyntaxError, StoreUnavailable
+
+Term = NamedNode | BlankNode | Literal
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+
+_ARG = NamedNode("urn:kgrepo:function:argument")
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+# Values are bound through a custom function, never formatted into the update text: the text only
+# depends on how many quads are removed. Rows below `?n` are removed, the others added.
+_REPLACE = """
+DELETE {{ GRAPH ?dg {{ ?ds ?dp ?do }} }} INSERT {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{
+  VALUES ?i {{ {rows} }}
+  BIND(<urn:kgrepo:function:argument>(?i, 0) AS ?t0) BIND(<urn:kgrepo:function:argument>(?i, 1) AS ?t1)
+  BIND(<urn:kgrepo:function:argument>(?i, 2) AS ?t2) BIND(<urn:kgrepo:function:argument>(?i, 3) AS ?t3)
+  BIND(?i < {n} AS ?remove)
+  BIND(IF(?remove, ?t0, ?unbound) AS ?dg) BIND(IF(?remove, ?t1, ?unbound) AS ?ds)
+  BIND(IF(?remove, ?t2, ?unbound) AS ?dp) BIND(IF(?remove, ?t3, ?unbound) AS ?do)
+  BIND(IF(?remove, ?unbound, ?t0) AS ?g) BIND(IF(?remove, ?unbound, ?t1) AS ?s)
+  BIND(IF(?remove, ?unbound, ?t2) AS ?p) BIND(IF(?remove, ?unbound, ?t3) AS ?o)
+}}
+"""
+
+#: Prefixes every query may use without declaring them.
+PREFIXES = {
+    "kg": "https://w3id.org/kgrepo#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "mls": "http://www.w3.org/ns/mls#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+}
+
+FORMATS = {
+    "nquads": RdfFormat.N_QUADS,
+    "trig": RdfFormat.TRIG,
+    "turtle": RdfFormat.TURTLE,
+    "ntriples": RdfFormat.N_TRIPLES,
+}
+
+
+def syntax_error(err: SyntaxError) -> QuerySyntaxError:
+    """pyoxigraph reports ``error at LINE:COLUMN: …``; keep the position as numbers."""
+    message = str(err)
+    match = _POSITION.search(message)
+    if match:
+        return QuerySyntaxError(message, int(match.group(1)), int(match.group(2)))
+    return QuerySyntaxError(message)
+
+
+class OxigraphStore:
+    """An Oxigraph store on disk (``path``) or in memory (``path=None``).
+
+    A directory is opened by one process at a time (RocksDB's lock): a second process gets
+    :class:`~kgrepo.errors.StoreUnavailable`. Use a SPARQL server to share a repository.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        try:
+            self._store = Store(str(path)) if path is not None else Store()
+        except OSError as err:
+            raise StoreUnavailable(
+                f"cannot open the store at {str(path)!r}: {err}. An embedded store is opened by one "
+                "process at a time; close the other process or share the repository through a "
+                "SPARQL server."
+            ) from err
+
+    def extend(self, quads: Sequence[Quad]) -> None:
+        """Adds the quads in one transaction."""
+        self._store.extend(quads)
+
+    def replace(self, remove: Sequence[Quad], add: Sequence[Quad]) -> None:
+        """Removes ``remove`` and adds ``add`` in one transaction (one SPARQL update)."""
+        rows = [(q.graph_name, q.subject, q.predicate, q.object) for q in (*remove, *add)]
+        if not rows:
+            return
+        text = _REPLACE.format(rows=" ".join(map(str, range(len(rows)))), n=len(remove))
+
+        def argument(i: Literal, j: Literal) -> Any:
+            return rows[int(i.value)][int(j.value)]
+
+        self._store.update(text, custom_functions={_ARG: argument})
+
+    def query(
+        self, text: str, bindings: Mapping[str, Term] | None = None, *, union: bool = True
+    ) -> QueryResult:
+        """Runs a SPARQL query; ``bindings`` are substituted for variables (never formatted in).
+
+        With ``union`` (the default) the default graph is the union of all named graphs. The
+        prefixes of :data:`PREFIXES` are predeclared.
+        """
+        substitutions = {Variable(k): v for k, v in (bindings or {}).items()}
+        try:
+            return self._store.query(
+                text,
+                prefixes=PREFIXES,
+                substitutions=substitutions,
+                use_default_graph_as_union=union,
+            )
+        except SyntaxError as err:
+            raise syntax_error(err) from None
+
+    def update(self, text: str) -> None:
+        """Runs a SPARQL update (administrators only; kgrepo's own writes use extend/replace)."""
+        try:
+            self._store.update(text, prefixes=PREFIXES)
+        except SyntaxError as err:
+            raise syntax_error(err) from None
+
+    def contains_graph(self, graph: NamedNode) -> bool:
+        return bool(self._store.contains_named_graph(graph))
+
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        return iter(self._store.quads_for_pattern(None, None, None, graph))
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def dump(self, output: IO[bytes], format: str) -> None:
+        self._store.dump(output, FORMATS[format])
+
+    def load(self, data: IO[bytes], format: str) -> None:
+        """Loads quads in one transaction: a file that does not parse adds nothing."""
+        self._store.load(data, FORMATS[format])
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+
+    def close(self) -> None:
+        self.flush()
+        del self._store
+
+
+def quads_in(graph: NamedNode, triples: Iterable[tuple[Term, NamedNode, Term]]) -> list[Quad]:
+    return [Quad(s, p, o, graph) for s, p, o in triples]
