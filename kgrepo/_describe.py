@@ -55,7 +55,7 @@ class Triples:
             self.add(s, p, o)
 
     def quads(self, graph: NamedNode) -> list[Quad]:
-        return [Quad(s, p, o, graph) for s, p, o in self.items]
+        return [Quad(s, p, o, graph) for s, p, o in self.items]  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Triple]:
         return iter(self.items)
@@ -142,7 +142,9 @@ class Describer:
         t.add(iri, RDFS.label, Literal(workflow.name))
         t.optional(iri, KG.version, Literal(workflow.version) if workflow.version else None)
         if workflow.uri is not None:
-            t.add(iri, KG.uri, _terms.uri_literal(f"Workflow {workflow.name!r}", "uri", workflow.uri))
+            t.add(
+                iri, KG.uri, _terms.uri_literal(f"Workflow {workflow.name!r}", "uri", workflow.uri)
+            )
         return iri
 
     def settings(
@@ -184,7 +186,13 @@ class Describer:
     def describe(self, subject: Term, t: Triples) -> str:
         """How validation errors name a subject: its kind and its name when the write has them."""
         kind = t.types.get(subject, [None])[0]
-        label = next((o.value for s, p, o in t.items if s == subject and p == RDFS.label
-                      and isinstance(o, Literal)), None)  # fmt: skip
+        label = next(
+            (
+                o.value
+                for s, p, o in t.items
+                if s == subject and p == RDFS.label and isinstance(o, Literal)
+            ),
+            None,
+        )
         kind_name = kind.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if kind else "record"
         return f"{kind_name} {label!r}" if label is not None else f"{kind_name} <{subject}>"

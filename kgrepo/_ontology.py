@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, parse
 
-from kgrepo import ontology as _files
 from kgrepo._vocab import MLS, PROV, RDF, RDFS
 
 _STANDARD = (MLS.NS, PROV.NS)
@@ -75,15 +76,20 @@ def _close(direct: dict[NamedNode, set[NamedNode]]) -> dict[NamedNode, frozenset
     return closed
 
 
+def resource(name: str) -> Traversable:
+    """A packaged file of ``ontology/`` (e.g. ``"kgrepo.ttl"`` or ``"queries/experiments.rq"``)."""
+    return files("kgrepo.ontology").joinpath(name)
+
+
 @functools.cache
 def load() -> Ontology:
     """The packaged ontology (parsed once; it is immutable)."""
-    data = _files.path("kgrepo.ttl").read_bytes()
+    data = resource("kgrepo.ttl").read_bytes()
     return Ontology.from_quads(parse(data, RdfFormat.TURTLE))
 
 
 def shapes_quads() -> list[Quad]:
-    return list(parse(_files.path("shapes.ttl").read_bytes(), RdfFormat.TURTLE))
+    return list(parse(resource("shapes.ttl").read_bytes(), RdfFormat.TURTLE))
 
 
 __all__ = ["RDF", "Ontology", "load", "shapes_quads"]

@@ -35,7 +35,9 @@ def iri(entity: str, field: str, value: Any) -> NamedNode:
     if isinstance(value, NamedNode):
         return value
     if not isinstance(value, str):
-        raise InvalidInput(entity, field, value, f"expected an IRI string, got {type(value).__name__}")
+        raise InvalidInput(
+            entity, field, value, f"expected an IRI string, got {type(value).__name__}"
+        )
     try:
         return NamedNode(value)
     except ValueError as err:
@@ -77,14 +79,16 @@ def scalar(entity: str, field: str, value: Any) -> Literal:
     if isinstance(value, float):
         return number(entity, field, value)
     if isinstance(value, list | tuple) and all(
-        isinstance(v, bool | int | str) or (isinstance(v, float) and math.isfinite(v)) for v in value
+        isinstance(v, bool | int | str) or (isinstance(v, float) and math.isfinite(v))
+        for v in value
     ):
         return Literal(json.dumps(list(value)))
     raise InvalidInput(
         entity,
         field,
         value,
-        f"unsupported type {type(value).__name__}; use str, int, finite float, bool or a list of them",
+        f"unsupported type {type(value).__name__}; "
+        "use str, int, finite float, bool or a list of them",
     )
 
 
@@ -106,7 +110,7 @@ def flatten(entity: str, values: Mapping[str, Any], prefix: str = "") -> dict[st
 
 def timestamp(moment: dt.datetime | None = None) -> Literal:
     """An ``xsd:dateTime`` in UTC (now, unless given)."""
-    moment = moment or dt.datetime.now(dt.timezone.utc)
+    moment = moment or dt.datetime.now(dt.UTC)
     return Literal(moment.isoformat(), datatype=XSD.dateTime)
 
 

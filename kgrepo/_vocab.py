@@ -488,7 +488,9 @@ class RDFS:
 
     Literal: Final = NamedNode("http://www.w3.org/2000/01/rdf-schema#Literal")
     comment: Final = NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+    domain: Final = NamedNode("http://www.w3.org/2000/01/rdf-schema#domain")
     label: Final = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    range: Final = NamedNode("http://www.w3.org/2000/01/rdf-schema#range")
     subClassOf: Final = NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
     subPropertyOf: Final = NamedNode("http://www.w3.org/2000/01/rdf-schema#subPropertyOf")
 

@@ -122,8 +122,12 @@ MODEL = ArtifactKind(
     ),
     builtin=True,
 )
-METRICS = ArtifactKind("Metrics", KG.Metrics, ARTIFACT, (Attribute("scope", str, KG.scope),), builtin=True)
-EVENT = ArtifactKind("Event", KG.Event, ARTIFACT, (Attribute("reason", str, KG.reason),), builtin=True)
+METRICS = ArtifactKind(
+    "Metrics", KG.Metrics, ARTIFACT, (Attribute("scope", str, KG.scope),), builtin=True
+)
+EVENT = ArtifactKind(
+    "Event", KG.Event, ARTIFACT, (Attribute("reason", str, KG.reason),), builtin=True
+)
 BUILTIN_KINDS = {k.name: k for k in (ARTIFACT, DATASET, MODEL, METRICS, EVENT)}
 
 

@@ -28,13 +28,17 @@ ALPHANUMERIC = kgrepo.Dataset(
     description="8x8 images of handwritten digits and letters",
 )
 PREPARE = kgrepo.Executable(
-    "prepare.py", version="1.4.0", uri="https://git.example.org/ml/digits/-/blob/1.4.0/prepare.py",
+    "prepare.py",
+    version="1.4.0",
+    uri="https://git.example.org/ml/digits/-/blob/1.4.0/prepare.py",
     digest="sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
-)  # fmt: skip
+)
 TRAIN = kgrepo.Executable(
-    "train.py", version="2.1.0", uri="https://git.example.org/ml/digits/-/blob/2.1.0/train.py",
+    "train.py",
+    version="2.1.0",
+    uri="https://git.example.org/ml/digits/-/blob/2.1.0/train.py",
     digest="sha256:a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1",
-)  # fmt: skip
+)
 EVALUATE = kgrepo.Executable("evaluate.py", version="2.1.0")
 
 
@@ -50,18 +54,29 @@ class DemoResult:
 def record(repo: kgrepo.Repository) -> DemoResult:
     """Records the two runs of the digits pipeline into ``repo``."""
     exp = repo.experiment("digits", goal="recognise handwritten digits")
-    workflow = kgrepo.Workflow("digits-pipeline", version="2.1.0",
-                               uri="https://git.example.org/ml/digits")  # fmt: skip
+    workflow = kgrepo.Workflow(
+        "digits-pipeline", version="2.1.0", uri="https://git.example.org/ml/digits"
+    )
     good_run, good_model = _pipeline(
-        exp, workflow, DIGITS, kgrepo.Trigger.manual(by="alice", reason="first model for the pilot"),
-        accuracy=0.974, digest="sha256:7d1e3c5a9b0f2e4d6c8a0b2f4e6d8c0a2b4f6e8d0c2a4b6f8e0d2c4a6b8f0e2d",
-    )  # fmt: skip
+        exp,
+        workflow,
+        DIGITS,
+        kgrepo.Trigger.manual(by="alice", reason="first model for the pilot"),
+        accuracy=0.974,
+        digest="sha256:7d1e3c5a9b0f2e4d6c8a0b2f4e6d8c0a2b4f6e8d0c2a4b6f8e0d2c4a6b8f0e2d",
+    )
     bad_run, bad_model = _pipeline(
-        exp, workflow, ALPHANUMERIC,
-        kgrepo.Trigger.data_change(by="bob", reason="data step pointed at the alphanumeric dataset",
-                                   concerns=ALPHANUMERIC.uri),
-        accuracy=0.861, digest="sha256:e2d0c8b6a4f2e0d8c6b4a2f0e8d6c4b2a0f8e6d4c2b0a8f6e4d2c0b8a6f4e2d0",
-    )  # fmt: skip
+        exp,
+        workflow,
+        ALPHANUMERIC,
+        kgrepo.Trigger.data_change(
+            by="bob",
+            reason="data step pointed at the alphanumeric dataset",
+            concerns=ALPHANUMERIC.uri,
+        ),
+        accuracy=0.861,
+        digest="sha256:e2d0c8b6a4f2e0d8c6b4a2f0e8d6c4b2a0f8e6d4c2b0a8f6e4d2c0b8a6f4e2d0",
+    )
     return DemoResult(exp.iri.value, good_run, bad_run, good_model, bad_model)
 
 
@@ -78,15 +93,22 @@ def _pipeline(
         with run.step("prepare", kind="transform", executable=PREPARE) as step:
             source = step.use(raw)
             step.set_params(scale="minmax", test_size=0.25)
-            train = step.produce(kgrepo.Dataset(f"{raw.name}-train", uri=f"{raw.uri}.train.parquet"))
+            train = step.produce(
+                kgrepo.Dataset(f"{raw.name}-train", uri=f"{raw.uri}.train.parquet")
+            )
             test = step.produce(kgrepo.Dataset(f"{raw.name}-test", uri=f"{raw.uri}.test.parquet"))
         with run.step("train", kind="train", executable=TRAIN) as step:
             step.use(train)
             step.set_params(algorithm="SVC", C=10.0, kernel="rbf", gamma=0.001)
-            model = step.produce(kgrepo.Model(
-                "digits-svc", uri=f"file:///models/{digest[7:19]}/model.joblib", digest=digest,
-                algorithm="SVC", framework=("scikit-learn", "1.5.2"),
-            ))  # fmt: skip
+            model = step.produce(
+                kgrepo.Model(
+                    "digits-svc",
+                    uri=f"file:///models/{digest[7:19]}/model.joblib",
+                    digest=digest,
+                    algorithm="SVC",
+                    framework=("scikit-learn", "1.5.2"),
+                )
+            )
         with run.step("evaluate", kind="evaluate", executable=EVALUATE) as step:
             step.use(model)
             step.use(test)

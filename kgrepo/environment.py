@@ -29,7 +29,12 @@ class Environment:
     @property
     def digest(self) -> str:
         text = "\n".join(
-            [self.python_version, self.platform, self.host, *(f"{n}=={v}" for n, v in self.packages)]
+            [
+                self.python_version,
+                self.platform,
+                self.host,
+                *(f"{n}=={v}" for n, v in self.packages),
+            ]
         )
         return hashlib.sha256(text.encode()).hexdigest()
 

@@ -46,7 +46,9 @@ def define(
     if name in BUILTIN_KINDS:
         raise Conflict(f"{name!r} is a built-in artifact kind; choose another name")
     if not isinstance(parent, ArtifactKind):
-        raise InvalidInput(entity, "parent", parent, "expected an ArtifactKind, e.g. kgrepo.DATASET")
+        raise InvalidInput(
+            entity, "parent", parent, "expected an ArtifactKind, e.g. kgrepo.DATASET"
+        )
     if description is not None and not isinstance(description, str):
         raise InvalidInput(entity, "description", description, "expected a string")
     if not isinstance(attributes, Mapping):
@@ -58,14 +60,25 @@ def define(
         if not isinstance(attr, str) or not attr.isidentifier() or keyword.iskeyword(attr):
             raise InvalidInput(entity, "attribute name", attr, "must be a Python identifier")
         if attr in RESERVED or attr in parent.attributes:
-            raise InvalidInput(entity, "attribute name", attr, "is already an attribute of every artifact"
-                               if attr in RESERVED else f"is inherited from {parent.name}")  # fmt: skip
+            raise InvalidInput(
+                entity,
+                "attribute name",
+                attr,
+                "is already an attribute of every artifact"
+                if attr in RESERVED
+                else f"is inherited from {parent.name}",
+            )
         if kind_type not in ATTRIBUTE_TYPES:
             raise InvalidInput(
-                entity, f"attribute {attr!r}", kind_type, "type must be str, int, float, bool or datetime"
+                entity,
+                f"attribute {attr!r}",
+                kind_type,
+                "type must be str, int, float, bool or datetime",
             )
         if not isinstance(required, bool):
-            raise InvalidInput(entity, f"attribute {attr!r}", spec, "expected a type or (type, required)")
+            raise InvalidInput(
+                entity, f"attribute {attr!r}", spec, "expected a type or (type, required)"
+            )
         own.append(Attribute(attr, kind_type, Minter.child(iri, attr), required))
     return ArtifactKind(name, iri, parent, tuple(own), description)
 
@@ -74,7 +87,8 @@ def check_compatible(old: ArtifactKind, new: ArtifactKind) -> None:
     """Raises :class:`Conflict` if ``new`` redefines ``old`` differently."""
     if old.parent != new.parent:
         raise Conflict(
-            f"kind {old.name!r} is registered with parent {_name(old.parent)}, not {_name(new.parent)}"
+            f"kind {old.name!r} is registered with parent {_name(old.parent)}, "
+            f"not {_name(new.parent)}"
         )
     before = {a.name: (a.type, a.required) for a in old.own_attributes}
     after = {a.name: (a.type, a.required) for a in new.own_attributes}
@@ -118,15 +132,28 @@ def to_quads(kind: ArtifactKind, graph: NamedNode) -> list[Quad]:
     return [Quad(s, p, o, graph) for s, p, o in triples]
 
 
-def from_rows(rows: Iterable[Mapping[str, Any]], known: Mapping[str, ArtifactKind]) -> dict[str, ArtifactKind]:
+def from_rows(
+    rows: Iterable[Mapping[str, Any]], known: Mapping[str, ArtifactKind]
+) -> dict[str, ArtifactKind]:
     """Rebuilds kinds from the rows of ``custom-kinds.rq`` (parents before children)."""
     found: dict[NamedNode, dict[str, Any]] = {}
     for row in rows:
-        entry = found.setdefault(row["kind"], {"name": row["name"].value, "parent": row["parent"],
-                                               "description": row.get("description"), "attrs": {}})  # fmt: skip
+        entry = found.setdefault(
+            row["kind"],
+            {
+                "name": row["name"].value,
+                "parent": row["parent"],
+                "description": row.get("description"),
+                "attrs": {},
+            },
+        )
         if row.get("attribute") is not None:
             required = row["required"].value == "true"
-            entry["attrs"][row["attribute"]] = (row["attributeName"].value, row["datatype"], required)
+            entry["attrs"][row["attribute"]] = (
+                row["attributeName"].value,
+                row["datatype"],
+                required,
+            )
     by_iri = {k.iri: k for k in known.values()}
     kinds: dict[str, ArtifactKind] = {}
     pending = dict(found)

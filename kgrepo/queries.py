@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import functools
 
-from kgrepo import ontology
+from kgrepo._ontology import resource
 from kgrepo.errors import NotFound
 
 
 @functools.cache
 def text(name: str) -> str:
     """The text of ``ontology/queries/<name>.rq``."""
-    resource = ontology.path(f"queries/{name}.rq")
-    if not resource.is_file():
+    found = resource(f"queries/{name}.rq")
+    if not found.is_file():
         raise NotFound(f"no named query {name!r} in ontology/queries/")
-    return resource.read_text(encoding="utf-8")
+    return str(found.read_text(encoding="utf-8"))
 
 
 def names() -> list[str]:
     """The names of all packaged queries."""
-    folder = ontology.path("queries")
+    folder = resource("queries")
     return sorted(p.name.removesuffix(".rq") for p in folder.iterdir() if p.name.endswith(".rq"))

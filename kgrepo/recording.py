@@ -6,7 +6,8 @@ executable, inputs, outputs, settings and metrics), and its end (status and end 
 therefore leaves a consistent run marked running (see :meth:`Repository.stale_runs`), never a torn
 one; a step that was still open when the process died is not recorded.
 
-An exception inside ``with run`` or ``with step`` marks it failed, records the error, and propagates.
+An exception inside ``with run`` or ``with step`` marks it failed, records the error, and
+propagates.
 Bad input raises :class:`~kgrepo.errors.InvalidInput` at the call that received it and is never
 written; raised inside a step, it fails that step like any other exception.
 """
@@ -151,7 +152,7 @@ class Run:
         return self
 
     def end(self, status: Status = Status.SUCCEEDED, error: BaseException | None = None) -> None:
-        """Writes the run's end (status, end time, error) in one atomic write. Called by ``with``."""
+        """Writes the run's end (status, end time, error) in one atomic write; ``with`` calls it."""
         with self._lock:
             self._check_running()
             if status is Status.RUNNING or not isinstance(status, Status):
@@ -191,14 +192,20 @@ class Run:
         """
         self._check_running()
         if executable is not None and not isinstance(executable, Executable):
-            raise InvalidInput(f"Step {name!r}", "executable", executable, "expected a kgrepo.Executable")
+            raise InvalidInput(
+                f"Step {name!r}", "executable", executable, "expected a kgrepo.Executable"
+            )
         with self._lock:
             self._steps += 1
             number = self._steps
-            previous = [self._last_ended] if after is None and self._last_ended else list(after or ())
+            previous = (
+                [self._last_ended] if after is None and self._last_ended else list(after or ())
+            )
         for step in previous:
             if not isinstance(step, Step) or step.run is not self:
-                raise InvalidInput(f"Step {name!r}", "after", step, "expected steps of the same run")
+                raise InvalidInput(
+                    f"Step {name!r}", "after", step, "expected steps of the same run"
+                )
         return Step(self, number, name, kind, executable, previous, annotations or {})
 
     def _check_running(self) -> None:
@@ -206,7 +213,8 @@ class Run:
             raise InvalidState(f"run <{self.iri.value}> has not started; use 'with exp.run(...)'")
         if self.status is not Status.RUNNING:
             raise InvalidState(
-                f"run <{self.iri.value}> has ended ({self.status.value}); start a new run to record more"
+                f"run <{self.iri.value}> has ended ({self.status.value}); "
+                "start a new run to record more"
             )
 
     def __repr__(self) -> str:
@@ -214,7 +222,7 @@ class Run:
 
 
 class Step:
-    """One step of a run: an execution of an executable, written in one atomic write when it ends."""
+    """One step of a run: an execution of an executable, written in one atomic write at its end."""
 
     def __init__(
         self,
@@ -237,9 +245,11 @@ class Step:
         self.status: Status | None = None
         self._repo = run.repository
         self._t = self._repo._describer.triples()
-        self._executable_iri = self._repo._minter.executable(
-            executable.name, executable.version, executable.digest
-        ) if executable else None  # fmt: skip
+        self._executable_iri = (
+            self._repo._minter.executable(executable.name, executable.version, executable.digest)
+            if executable
+            else None
+        )
         self._params: dict[str, Any] = {}
         self._described: dict[NamedNode, Artifact] = {}
         self._metrics = 0
@@ -294,7 +304,9 @@ class Step:
         t = self._repo._describer.triples()
         for key in flat:
             if key in self._params:
-                raise InvalidInput(self.entity, f"parameter {key!r}", flat[key], "is already set in this step")
+                raise InvalidInput(
+                    self.entity, f"parameter {key!r}", flat[key], "is already set in this step"
+                )
         self._repo._describer.settings(t, self.iri, flat, owner, self.entity)
         self._check(t)
         self._params.update(flat)
@@ -318,7 +330,9 @@ class Step:
         _terms.name("Metric", name)
         literal = _terms.number(entity, "value", value)
         if of is not None and not isinstance(of, ArtifactRef):
-            raise InvalidInput(entity, "of", of, "expected the reference returned by use() or produce()")
+            raise InvalidInput(
+                entity, "of", of, "expected the reference returned by use() or produce()"
+            )
         d = self._repo._describer
         t = d.triples()
         with self.run._lock:
@@ -369,7 +383,8 @@ class Step:
                 ref.artifact.entity,
                 "digest",
                 ref.artifact.digest,
-                f"{earlier.entity} has the same kind and digest in this step but another description",
+                f"{earlier.entity} has the same kind and digest in this step "
+                "but another description",
             )
         self._described[ref.iri] = ref.artifact
         t = self._repo._describer.triples()
@@ -426,7 +441,16 @@ def _error(t: Triples, subject: NamedNode, error: BaseException | None) -> None:
 
 
 def _same(a: Artifact, b: Artifact) -> bool:
-    fields = ("name", "kind", "uri", "digest", "version", "description", "attributes", "annotations")
+    fields = (
+        "name",
+        "kind",
+        "uri",
+        "digest",
+        "version",
+        "description",
+        "attributes",
+        "annotations",
+    )
     return all(getattr(a, f) == getattr(b, f) for f in fields) and getattr(
         a, "characteristics", None
     ) == getattr(b, "characteristics", None)

@@ -42,8 +42,9 @@ class Repository:
     >>> repo = kgrepo.Repository.in_memory()
     >>> exp = repo.experiment("digits", goal="recognise handwritten digits")
     >>> with exp.run(trigger=kgrepo.Trigger.manual(by="alice"), config={"seed": 1}) as run:
-    ...     with run.step("train", kind="train", executable=kgrepo.Executable("train.py", version="a1")) as step:
-    ...         data = step.use(kgrepo.Dataset("digits", uri="file:///data/digits.csv", digest="sha256:ab"))
+    ...     train = kgrepo.Executable("train.py", version="a1")
+    ...     with run.step("train", kind="train", executable=train) as step:
+    ...         data = step.use(kgrepo.Dataset("digits", uri="file:///d.csv", digest="sha256:ab"))
     ...         step.set_params(C=1.0, kernel="rbf")
     ...         model = step.produce(kgrepo.Model("svc", framework=("scikit-learn", "1.5")))
     ...         _ = step.log_metric("accuracy", 0.97, of=model)
@@ -66,7 +67,7 @@ class Repository:
         self._kinds: dict[str, ArtifactKind] = dict(BUILTIN_KINDS)
         self._refresh_kinds()
 
-    # -- opening and closing ------------------------------------------------------------------------
+    # -- opening and closing -----------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, base: str = DEFAULT_BASE) -> Repository:
         """Opens (creating if needed) the embedded on-disk repository at ``path``.
@@ -97,7 +98,7 @@ class Repository:
     ) -> None:
         self.close()
 
-    # -- recording --------------------------------------------------------------------------------
+    # -- recording ---------------------------------------------------------------------------------
     def experiment(
         self, name: str, *, goal: str | None = None, annotations: Mapping[str, Any] | None = None
     ) -> Experiment:
@@ -179,7 +180,7 @@ class Repository:
         """All artifact kinds, built-in and custom."""
         return sorted(self._kinds.values(), key=lambda k: k.name)
 
-    # -- crashed runs -------------------------------------------------------------------------------
+    # -- crashed runs ------------------------------------------------------------------------------
     def stale_runs(self, *, all_hosts: bool = False) -> list[RunInfo]:
         """Runs still marked running whose process is gone.
 
@@ -206,14 +207,16 @@ class Repository:
             raise NotFound(f"no run <{iri.value}> in this repository")
         if rows[0]["status"] != Status.RUNNING.iri.value:
             status = Status.from_iri(NamedNode(rows[0]["status"]))
-            raise InvalidInput(f"Run <{iri.value}>", "status", status.value, "only a running run can be abandoned")
+            raise InvalidInput(
+                f"Run <{iri.value}>", "status", status.value, "only a running run can be abandoned"
+            )
         t = self._describer.triples()
         t.add(iri, KG.status, Status.ABANDONED.iri)
         t.add(iri, PROV.endedAtTime, _terms.timestamp())
         t.add(iri, KG.errorMessage, Literal(reason))
         self.store.replace([Quad(iri, KG.status, Status.RUNNING.iri, iri)], t.quads(iri))
 
-    # -- querying -----------------------------------------------------------------------------------
+    # -- querying ----------------------------------------------------------------------------------
     def query(self, sparql: str, **bindings: Term | str) -> Any:
         """Runs a SPARQL query over the union of all graphs; returns pyoxigraph's results
         (solutions for SELECT, a boolean for ASK, triples for CONSTRUCT/DESCRIBE).
@@ -242,7 +245,7 @@ class Repository:
             out[label] = row["count"]
         return out
 
-    # -- export and import --------------------------------------------------------------------------
+    # -- export and import -------------------------------------------------------------------------
     def dump(self, output: IO[bytes], format: str = "nquads") -> None:
         """Writes every graph as N-Quads or TriG (named graphs kept: the round trip is lossless)."""
         self.store.dump(output, _graph_format(format))
@@ -256,10 +259,11 @@ class Repository:
         with self._lock:
             self._refresh_kinds()
 
-    # -- internals used by recording ------------------------------------------------------------------
+    # -- internals used by recording ---------------------------------------------------------------
     def _refresh_kinds(self) -> None:
-        rows = self.store.query(queries.text("custom-kinds"), {"schema": self._minter.schema_graph()},
-                                union=False)  # fmt: skip
+        rows = self.store.query(
+            queries.text("custom-kinds"), {"schema": self._minter.schema_graph()}, union=False
+        )
         raw = [{v.value: row[v] for v in rows.variables} for row in rows]  # type: ignore[union-attr]
         custom = kinds.from_rows(raw, BUILTIN_KINDS)
         self._kinds = {**BUILTIN_KINDS, **custom}
@@ -274,7 +278,10 @@ class Repository:
         known = self._kinds.get(kind.name)
         if known is None or known.iri != kind.iri:
             raise InvalidInput(
-                "Artifact", "kind", kind.name, "is not registered in this repository; use register_kind"
+                "Artifact",
+                "kind",
+                kind.name,
+                "is not registered in this repository; use register_kind",
             )
 
     def _validate(self, t: Triples | Iterable[tuple[Any, NamedNode, Any]]) -> None:
@@ -324,7 +331,9 @@ def _bind(bindings: Mapping[str, Term | str]) -> dict[str, Term]:
 
 def _graph_format(format: str) -> str:
     if format not in ("nquads", "trig"):
-        raise InvalidInput("Export", "format", format, "use 'nquads' or 'trig' (formats that keep named graphs)")
+        raise InvalidInput(
+            "Export", "format", format, "use 'nquads' or 'trig' (formats that keep named graphs)"
+        )
     assert format in FORMATS
     return format
 

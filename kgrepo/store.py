@@ -7,7 +7,7 @@ what makes a run recorded as it happens (start, each step, end) never torn by a 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,10 +35,11 @@ _POSITION = re.compile(r"error at (\d+):(\d+)")
 # Values are bound through a custom function, never formatted into the update text: the text only
 # depends on how many quads are removed. Rows below `?n` are removed, the others added.
 _REPLACE = """
+PREFIX fn: <urn:kgrepo:function:>
 DELETE {{ GRAPH ?dg {{ ?ds ?dp ?do }} }} INSERT {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{
   VALUES ?i {{ {rows} }}
-  BIND(<urn:kgrepo:function:argument>(?i, 0) AS ?t0) BIND(<urn:kgrepo:function:argument>(?i, 1) AS ?t1)
-  BIND(<urn:kgrepo:function:argument>(?i, 2) AS ?t2) BIND(<urn:kgrepo:function:argument>(?i, 3) AS ?t3)
+  BIND(fn:argument(?i, 0) AS ?t0) BIND(fn:argument(?i, 1) AS ?t1)
+  BIND(fn:argument(?i, 2) AS ?t2) BIND(fn:argument(?i, 3) AS ?t3)
   BIND(?i < {n} AS ?remove)
   BIND(IF(?remove, ?t0, ?unbound) AS ?dg) BIND(IF(?remove, ?t1, ?unbound) AS ?ds)
   BIND(IF(?remove, ?t2, ?unbound) AS ?dp) BIND(IF(?remove, ?t3, ?unbound) AS ?do)
@@ -88,7 +89,8 @@ class OxigraphStore:
             self._store = Store(str(path)) if path is not None else Store()
         except OSError as err:
             raise StoreUnavailable(
-                f"cannot open the store at {str(path)!r}: {err}. An embedded store is opened by one "
+                f"cannot open the store at {str(path)!r}: {err}. "
+                "An embedded store is opened by one "
                 "process at a time; close the other process or share the repository through a "
                 "SPARQL server."
             ) from err
@@ -117,7 +119,7 @@ class OxigraphStore:
         With ``union`` (the default) the default graph is the union of all named graphs. The
         prefixes of :data:`PREFIXES` are predeclared.
         """
-        substitutions = {Variable(k): v for k, v in (bindings or {}).items()}
+        substitutions: dict[Variable, Any] = {Variable(k): v for k, v in (bindings or {}).items()}
         try:
             return self._store.query(
                 text,
@@ -158,7 +160,3 @@ class OxigraphStore:
     def close(self) -> None:
         self.flush()
         del self._store
-
-
-def quads_in(graph: NamedNode, triples: Iterable[tuple[Term, NamedNode, Term]]) -> list[Quad]:
-    return [Quad(s, p, o, graph) for s, p, o in triples]

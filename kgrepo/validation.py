@@ -27,9 +27,19 @@ Triple = tuple[Term, NamedNode, Term]
 _FIRST, _REST, _NIL = (NamedNode(RDF.NS + n) for n in ("first", "rest", "nil"))
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 _KNOWN = {
-    SH.path, SH.name, SH.minCount, SH.maxCount, SH.datatype, SH.nodeKind, SH.pattern,
-    SH.flags, SH.in_, SH.minLength, SH.message, RDFS.comment,
-}  # fmt: skip
+    SH.path,
+    SH.name,
+    SH.minCount,
+    SH.maxCount,
+    SH.datatype,
+    SH.nodeKind,
+    SH.pattern,
+    SH.flags,
+    SH.in_,
+    SH.minLength,
+    SH.message,
+    RDFS.comment,
+}
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,7 @@ class PropertyRule:
         if len(values) < self.min_count:
             return None, self.message or f"is required (at least {self.min_count} value)"
         if self.max_count is not None and len(values) > self.max_count:
-            shown = sorted(_show(v) for v in values)
+            shown = sorted(str(_show(v)) for v in values)
             return shown, self.message or f"takes at most {self.max_count} value(s)"
         for value in values:
             reason = self._value_violation(value)
@@ -65,11 +75,12 @@ class PropertyRule:
             return "must be an IRI"
         if self.node_kind == SH.Literal and not isinstance(value, Literal):
             return "must be a literal value"
-        if self.datatype is not None:
-            if not isinstance(value, Literal) or value.datatype != self.datatype:
-                return f"must be of type {_local(self.datatype)}"
+        if self.datatype is not None and (
+            not isinstance(value, Literal) or value.datatype != self.datatype
+        ):
+            return f"must be of type {_local(self.datatype)}"
         if self.allowed is not None and value not in self.allowed:
-            return "must be one of " + ", ".join(sorted(_show(a) for a in self.allowed))
+            return "must be one of " + ", ".join(sorted(str(_show(a)) for a in self.allowed))
         if self.min_length is not None and len(_lexical(value)) < self.min_length:
             return f"must be at least {self.min_length} characters long"
         if self.pattern is not None and not self.pattern.search(_lexical(value)):
@@ -105,12 +116,14 @@ class Validator:
 
     def check(self, triples: Iterable[Triple], describe: Callable[[Term], str]) -> None:
         """Raises :class:`ValidationError` for the first violation found."""
-        values: dict[Term, dict[NamedNode, dict[Term, None]]] = defaultdict(lambda: defaultdict(dict))
+        values: dict[Term, dict[NamedNode, dict[Term, None]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
         for s, p, o in triples:
             values[s][p][o] = None  # a set that keeps order: RDF statements are a set
         for subject, props in values.items():
             for cls in props.get(RDF.type, ()):
-                for rule in self._by_class.get(cls, ()):  # type: ignore[call-overload]
+                for rule in self._by_class.get(cls, ()):  # type: ignore[arg-type]
                     for prop in rule.properties:
                         found = prop.violation(list(props.get(prop.path, ())))
                         if found is not None:
@@ -124,7 +137,7 @@ def compile_shapes(quads: Iterable[Quad]) -> list[NodeRule]:
     """Compiles the node shapes found in ``quads``; refuses SHACL features it does not support."""
     out: dict[Term, dict[NamedNode, list[Term]]] = defaultdict(lambda: defaultdict(list))
     for q in quads:
-        out[q.subject][q.predicate].append(q.object)  # type: ignore[index]
+        out[q.subject][q.predicate].append(q.object)  # type: ignore[index,arg-type]
     rules = []
     for shape, props in out.items():
         for target in props.get(SH.targetClass, ()):
@@ -137,7 +150,9 @@ def _property(out: dict[Term, dict[NamedNode, list[Term]]], node: Term) -> Prope
     props = out[node]
     unknown = set(props) - _KNOWN
     if unknown:
-        raise ValueError(f"unsupported SHACL terms in a property shape: {sorted(map(str, unknown))}")
+        raise ValueError(
+            f"unsupported SHACL terms in a property shape: {sorted(map(str, unknown))}"
+        )
     path = _one(props, SH.path)
     if not isinstance(path, NamedNode):
         raise ValueError(f"only single-IRI sh:path is supported, got {path}")

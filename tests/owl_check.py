@@ -83,8 +83,8 @@ def materialisation_problems(data: rdflib.Graph) -> list[str]:
 
     For every ``?s a kg:C``: ``?s a S`` for each super-class S of kg:C in kgrepo.ttl (transitively,
     kg: super-classes included). For every ``?s kg:p ?o``: ``?s P ?o`` for each super-property P.
-    And the one exception of docs/ontology.md: ``?s mls:hasOutput ?o`` exactly when ``?s kg:hasOutput
-    ?o`` or ``?s kg:produced ?o`` and ``?o`` is a kg:Model or kg:Metrics.
+    And the one exception of docs/ontology.md: ``?s mls:hasOutput ?o`` exactly when ``?o`` is a
+    kg:Model or kg:Metrics and ``?s kg:hasOutput ?o`` or ``?s kg:produced ?o``.
     """
     ontology = rdflib.Graph().parse(ONTOLOGY, format="turtle")
     problems = []

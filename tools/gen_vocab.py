@@ -47,7 +47,7 @@ FIXED = (
     (
         "RDFS",
         RDFS_NS,
-        ("Literal", "comment", "label", "subClassOf", "subPropertyOf"),
+        ("Literal", "comment", "domain", "label", "range", "subClassOf", "subPropertyOf"),
         "RDF Schema terms kgrepo uses.",
     ),
     (

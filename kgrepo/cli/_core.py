@@ -1,4 +1,4 @@
-"""The ``kgrepo`` command line: ``kgrepo --help`` lists the commands.
+"""The core commands: init, info, query, export, import, demo, recover.
 
 The repository is ``./.kgrepo`` unless ``--repo`` (or the environment variable ``KGREPO_REPO``)
 says otherwise.
@@ -27,10 +27,22 @@ _FORMATS_BY_SUFFIX = {".nq": "nquads", ".nquads": "nquads", ".trig": "trig"}
 
 
 @click.group()
-@click.option("--repo", "repo_path", envvar="KGREPO_REPO", default=".kgrepo", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Repository directory.")  # fmt: skip
-@click.option("--base", envvar="KGREPO_BASE", default=DEFAULT_BASE, show_default=True,
-              help="Base IRI under which new IRIs are minted.")  # fmt: skip
+@click.option(
+    "--repo",
+    "repo_path",
+    envvar="KGREPO_REPO",
+    default=".kgrepo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Repository directory.",
+)
+@click.option(
+    "--base",
+    envvar="KGREPO_BASE",
+    default=DEFAULT_BASE,
+    show_default=True,
+    help="Base IRI under which new IRIs are minted.",
+)
 @click.version_option(package_name="kgrepo")
 @click.pass_context
 def main(ctx: click.Context, repo_path: Path, base: str) -> None:
@@ -39,7 +51,8 @@ def main(ctx: click.Context, repo_path: Path, base: str) -> None:
 
 
 @contextmanager
-def _open(ctx: click.Context) -> Iterator[Repository]:
+def open_repository(ctx: click.Context) -> Iterator[Repository]:
+    """Opens the repository named by the global options; kgrepo errors become clean CLI errors."""
     try:
         with Repository.open(ctx.obj["path"], base=ctx.obj["base"]) as repo:
             yield repo
@@ -51,7 +64,7 @@ def _open(ctx: click.Context) -> Iterator[Repository]:
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create the repository (an embedded Oxigraph store) if it does not exist."""
-    with _open(ctx):
+    with open_repository(ctx):
         pass
     click.echo(f"repository ready at {ctx.obj['path']}")
 
@@ -60,7 +73,7 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def info(ctx: click.Context) -> None:
     """Counts of entities by kind, and the experiments."""
-    with _open(ctx) as repo:
+    with open_repository(ctx) as repo:
         counts = repo.counts()
         experiments = repo.experiments()
     click.echo(f"repository: {ctx.obj['path']}")
@@ -73,18 +86,40 @@ def info(ctx: click.Context) -> None:
 
 @main.command()
 @click.argument("sparql", required=False)
-@click.option("-f", "--file", "file", type=click.File("r", encoding="utf-8"),
-              help="Read the query from a file (e.g. one of ontology/queries/*.rq).")  # fmt: skip
+@click.option(
+    "-f",
+    "--file",
+    "file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the query from a file (e.g. one of ontology/queries/*.rq).",
+)
 @click.option("-n", "--named", help="Run a packaged query by name (see --list).")
 @click.option("--list", "list_named", is_flag=True, help="List the packaged queries.")
-@click.option("-b", "--bind", multiple=True, metavar="NAME=IRI",
-              help="Bind a variable to an IRI (repeatable); values are never formatted into the query.")  # fmt: skip
-@click.option("-o", "--output", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)  # fmt: skip
+@click.option(
+    "-b",
+    "--bind",
+    multiple=True,
+    metavar="NAME=IRI",
+    help="Bind a variable to an IRI (repeatable); values are never formatted into the query.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 @click.pass_context
-def query(ctx: click.Context, sparql: str | None, file: Any, named: str | None, list_named: bool,
-          bind: tuple[str, ...], output: str) -> None:  # fmt: skip
-    """Run a SPARQL query over all graphs (prefixes kg, prov, mls, rdf, rdfs, xsd, owl predeclared)."""
+def query(
+    ctx: click.Context,
+    sparql: str | None,
+    file: Any,
+    named: str | None,
+    list_named: bool,
+    bind: tuple[str, ...],
+    output: str,
+) -> None:
+    """Run a SPARQL query over all graphs (kg, prov, mls, rdf, rdfs, xsd, owl predeclared)."""
     if list_named:
         for name in queries.names():
             click.echo(name)
@@ -93,7 +128,7 @@ def query(ctx: click.Context, sparql: str | None, file: Any, named: str | None, 
     if len(sources) != 1:
         raise click.UsageError("give exactly one of SPARQL, --file or --named")
     try:
-        text = file.read() if file is not None else queries.text(named) if named else sparql
+        text = str(file.read() if file is not None else queries.text(named) if named else sparql)
     except KgRepoError as err:
         raise click.ClickException(str(err)) from None
     bindings = {}
@@ -102,7 +137,7 @@ def query(ctx: click.Context, sparql: str | None, file: Any, named: str | None, 
         if not sep or not name:
             raise click.BadParameter(f"{item!r} is not NAME=IRI", param_hint="--bind")
         bindings[name.lstrip("?")] = value
-    with _open(ctx) as repo:
+    with open_repository(ctx) as repo:
         try:
             result = repo.query(text, **bindings)
             _print_result(result, output)
@@ -112,14 +147,20 @@ def query(ctx: click.Context, sparql: str | None, file: Any, named: str | None, 
 
 def _print_result(result: Any, output: str) -> None:
     if isinstance(result, QueryBoolean):
-        click.echo(json.dumps({"boolean": bool(result)}) if output == "json" else str(bool(result)).lower())
+        click.echo(
+            json.dumps({"boolean": bool(result)}) if output == "json" else str(bool(result)).lower()
+        )
         return
     if not isinstance(result, QuerySolutions):
         for triple in result:
             click.echo(f"{triple.subject} {triple.predicate} {triple.object} .")
         return
     names = [v.value for v in result.variables]
-    rows = [[_cell(row[n]) for n in names] for row in result]
+    emit(names, [[_cell(row[n]) for n in names] for row in result], output)
+
+
+def emit(names: list[str], rows: list[list[str]], output: str) -> None:
+    """Prints rows as an aligned table, CSV or JSON (a list of objects)."""
     if output == "json":
         click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], indent=2))
     elif output == "csv":
@@ -144,7 +185,7 @@ def _cell(term: Any) -> str:
 
 
 def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else "…" + text[-(width - 1):]
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def _format(path: str, given: str | None) -> str:
@@ -152,19 +193,24 @@ def _format(path: str, given: str | None) -> str:
         return given
     fmt = _FORMATS_BY_SUFFIX.get(Path(path).suffix.lower())
     if fmt is None:
-        raise click.BadParameter("cannot tell the format from the file name; use --format",
-                                 param_hint="PATH")  # fmt: skip
+        raise click.BadParameter(
+            "cannot tell the format from the file name; use --format", param_hint="PATH"
+        )
     return fmt
 
 
 @main.command("export")
 @click.argument("path")
-@click.option("--format", "fmt", type=click.Choice(["nquads", "trig"]),
-              help="Default: from the file name (.nq, .trig); '-' writes N-Quads to stdout.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["nquads", "trig"]),
+    help="Default: from the file name (.nq, .trig); '-' writes N-Quads to stdout.",
+)
 @click.pass_context
 def export_(ctx: click.Context, path: str, fmt: str | None) -> None:
     """Export every graph (named graphs kept) as N-Quads or TriG."""
-    with _open(ctx) as repo:
+    with open_repository(ctx) as repo:
         if path == "-":
             repo.dump(sys.stdout.buffer, fmt or "nquads")
             return
@@ -179,7 +225,7 @@ def export_(ctx: click.Context, path: str, fmt: str | None) -> None:
 @click.pass_context
 def import_(ctx: click.Context, path: str, fmt: str | None) -> None:
     """Import N-Quads or TriG in one transaction (a file that does not parse adds nothing)."""
-    with _open(ctx) as repo, open(path, "rb") as data:
+    with open_repository(ctx) as repo, open(path, "rb") as data:
         before = len(repo.store)
         try:
             repo.load(data, _format(path, fmt))
@@ -193,20 +239,27 @@ def import_(ctx: click.Context, path: str, fmt: str | None) -> None:
 @click.pass_context
 def demo_(ctx: click.Context) -> None:
     """Record the root-cause scenario (two runs of a digits pipeline) and show the lineage."""
-    with _open(ctx) as repo:
+    with open_repository(ctx) as repo:
         result = demo.record(repo)
         click.echo(f"recorded experiment {result.experiment}")
         click.echo(f"  run 1 (manual, digits):              {result.good_run}")
         click.echo(f"  run 2 (data change, alphanumeric):   {result.bad_run}")
-        for label, model in (("model of run 1", result.good_model), ("model of run 2", result.bad_model)):
+        for label, model in (
+            ("model of run 1", result.good_model),
+            ("model of run 2", result.bad_model),
+        ):
             click.echo(f"\nlineage of the {label} <{model}>:")
             rows = repo.select(queries.text("model-upstream"), model=NamedNode(model))
             for row in sorted(rows, key=lambda r: (r["stepName"], r["inputName"])):
-                click.echo(f"  {row['inputName']:<20} -> {row['stepName']:<9} "
-                           f"({row.get('executable', '?')} {row.get('version', '')}) "
-                           f"trigger: {row['cause']} by {row.get('by', '?')}")  # fmt: skip
-    click.echo(f"\nquery it: kgrepo --repo {ctx.obj['path']} query --named model-upstream "
-               f"--bind model={result.bad_model}")  # fmt: skip
+                click.echo(
+                    f"  {row['inputName']:<20} -> {row['stepName']:<9} "
+                    f"({row.get('executable', '?')} {row.get('version', '')}) "
+                    f"trigger: {row['cause']} by {row.get('by', '?')}"
+                )
+    click.echo(
+        f"\nquery it: kgrepo --repo {ctx.obj['path']} query --named model-upstream "
+        f"--bind model={result.bad_model}"
+    )
 
 
 @main.command()
@@ -215,7 +268,7 @@ def demo_(ctx: click.Context) -> None:
 @click.pass_context
 def recover(ctx: click.Context, all_hosts: bool, dry_run: bool) -> None:
     """Mark runs whose recording process died as abandoned."""
-    with _open(ctx) as repo:
+    with open_repository(ctx) as repo:
         stale = repo.stale_runs(all_hosts=all_hosts)
         for run in stale:
             click.echo(f"{run.iri}  started {run.started}  on {run.host} (pid {run.pid})")
