@@ -22,7 +22,10 @@ from kgrepo.records import Agent, Executable, Workflow
 Term = NamedNode | BlankNode | Literal
 Triple = tuple[Term, NamedNode, Term]
 
-_EVALUATION_OUTPUTS = (MLS.Model, MLS.ModelEvaluation)
+# ML-Schema's ranges (docs/ontology.md, "Two exceptions"): mls:hasOutput only for models and
+# evaluations, mls:hasInput only for data.
+_MLS_OUTPUTS = (MLS.Model, MLS.ModelEvaluation)
+_MLS_INPUTS = (MLS.Dataset,)
 
 
 class Triples:
@@ -47,8 +50,14 @@ class Triples:
     def output(self, activity: NamedNode, prop: NamedNode, artifact: NamedNode) -> None:
         """``activity prop artifact``, plus ``mls:hasOutput`` where its range allows it."""
         self.add(activity, prop, artifact)
-        if any(t in _EVALUATION_OUTPUTS for t in self.types.get(artifact, ())):
+        if any(t in _MLS_OUTPUTS for t in self.types.get(artifact, ())):
             self.items.append((activity, MLS.hasOutput, artifact))
+
+    def input(self, activity: NamedNode, prop: NamedNode, artifact: NamedNode) -> None:
+        """``activity prop artifact``, plus ``mls:hasInput`` where its range allows it."""
+        self.add(activity, prop, artifact)
+        if any(t in _MLS_INPUTS for t in self.types.get(artifact, ())):
+            self.items.append((activity, MLS.hasInput, artifact))
 
     def optional(self, s: Term, p: NamedNode, o: Term | None) -> None:
         if o is not None:

@@ -109,9 +109,10 @@ def flatten(entity: str, values: Mapping[str, Any], prefix: str = "") -> dict[st
 
 
 def timestamp(moment: dt.datetime | None = None) -> Literal:
-    """An ``xsd:dateTime`` in UTC (now, unless given)."""
+    """An ``xsd:dateTime`` (now in UTC, unless given), to the millisecond."""
     moment = moment or dt.datetime.now(dt.UTC)
-    return Literal(moment.isoformat(), datatype=XSD.dateTime)
+    # Milliseconds: finer precision breaks OWL tools (HermiT refuses it) and no clock is that exact.
+    return Literal(moment.isoformat(timespec="milliseconds"), datatype=XSD.dateTime)
 
 
 def python_value(term: Any) -> Any:

@@ -25,6 +25,8 @@ class KG:
     Annotation: Final = NamedNode("https://w3id.org/kgrepo#Annotation")
     # class
     Artifact: Final = NamedNode("https://w3id.org/kgrepo#Artifact")
+    # class
+    ArtifactKind: Final = NamedNode("https://w3id.org/kgrepo#ArtifactKind")
     # individual of TriggerCause
     CodeChange: Final = NamedNode("https://w3id.org/kgrepo#CodeChange")
     # individual of TriggerCause
@@ -47,6 +49,8 @@ class KG:
     Experiment: Final = NamedNode("https://w3id.org/kgrepo#Experiment")
     # individual of Status
     Failed: Final = NamedNode("https://w3id.org/kgrepo#Failed")
+    # class
+    Flag: Final = NamedNode("https://w3id.org/kgrepo#Flag")
     # class
     HyperParameter: Final = NamedNode("https://w3id.org/kgrepo#HyperParameter")
     # class
@@ -120,6 +124,8 @@ class KG:
     # object property
     executes: Final = NamedNode("https://w3id.org/kgrepo#executes")
     # object property
+    flags: Final = NamedNode("https://w3id.org/kgrepo#flags")
+    # object property
     follows: Final = NamedNode("https://w3id.org/kgrepo#follows")
     # datatype property
     framework: Final = NamedNode("https://w3id.org/kgrepo#framework")
@@ -167,10 +173,16 @@ class KG:
     pythonVersion: Final = NamedNode("https://w3id.org/kgrepo#pythonVersion")
     # datatype property
     reason: Final = NamedNode("https://w3id.org/kgrepo#reason")
+    # object property
+    reusedFrom: Final = NamedNode("https://w3id.org/kgrepo#reusedFrom")
+    # object property
+    reusedOutput: Final = NamedNode("https://w3id.org/kgrepo#reusedOutput")
     # datatype property
     role: Final = NamedNode("https://w3id.org/kgrepo#role")
     # datatype property
     scope: Final = NamedNode("https://w3id.org/kgrepo#scope")
+    # datatype property
+    signature: Final = NamedNode("https://w3id.org/kgrepo#signature")
     # object property
     status: Final = NamedNode("https://w3id.org/kgrepo#status")
     # datatype property

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kgrepo import _terms, environment
+from kgrepo import _terms, environment, reuse
 from kgrepo._describe import Triples
 from kgrepo._vocab import KG, PROV, RDFS
 from kgrepo.artifacts import METRICS, Artifact, ArtifactRef
 from kgrepo.errors import InvalidInput, InvalidState
 from kgrepo.iris import Minter
 from kgrepo.records import Agent, Executable, Status, Trigger, Workflow
+from kgrepo.reuse import Reusable
 
 if TYPE_CHECKING:
     from kgrepo.repository import Repository
@@ -252,6 +253,8 @@ class Step:
         )
         self._params: dict[str, Any] = {}
         self._described: dict[NamedNode, Artifact] = {}
+        self._inputs: dict[NamedNode, Artifact] = {}
+        self._reused: str | None = None
         self._metrics = 0
         self._started = _terms.timestamp()
         self._describe_annotations(annotations)
@@ -275,9 +278,10 @@ class Step:
         """Records that this step consumed ``artifact``; returns its reference."""
         self._check_open()
         ref = self._describe(artifact)
-        self._t.add(self.iri, KG.used, ref.iri)
+        self._t.input(self.iri, KG.used, ref.iri)
+        self._inputs[ref.iri] = ref.artifact
         if ref.iri not in self.run._produced:
-            self._t.add(self.run.iri, KG.consumed, ref.iri)
+            self._t.input(self.run.iri, KG.consumed, ref.iri)
         return ref
 
     def produce(self, artifact: Artifact | ArtifactRef) -> ArtifactRef:
@@ -355,6 +359,30 @@ class Step:
         self._t.types.update(t.types)
         return ArtifactRef(iri, metric)
 
+    def find_reusable(self) -> Reusable | None:
+        """FR6: an earlier successful execution with this step's executable, the inputs used so
+        far (by digest) and the parameters set so far; None if there is none (or if an input has
+        no digest). Call it after ``use`` and ``set_params``, before doing the work."""
+        self._check_open()
+        key = reuse.signature(self.executable, self._inputs.values(), self._params)
+        return None if key is None else reuse.lookup(self._repo, key)
+
+    def reuse(self, earlier: Reusable) -> tuple[ArtifactRef, ...]:
+        """Records that this step reused ``earlier``'s outputs instead of recomputing them, and
+        returns them for the next steps. The outputs keep their original generation."""
+        self._check_open()
+        if not isinstance(earlier, Reusable):
+            reason = "expected the result of find_reusable()"
+            raise InvalidInput(self.entity, "earlier", earlier, reason)
+        if self._reused is not None:
+            raise InvalidState(f"{self.entity} has already reused <{self._reused}>")
+        self._t.add(self.iri, KG.reusedFrom, NamedNode(earlier.execution))
+        for ref in earlier.outputs:
+            self._describe(ref)
+            self._t.add(self.iri, KG.reusedOutput, ref.iri)
+        self._reused = earlier.execution
+        return earlier.outputs
+
     def annotate(self, **annotations: Any) -> None:
         """Adds free key/value annotations to this step."""
         self._check_open()
@@ -425,6 +453,9 @@ class Step:
             for previous in self.after:
                 t.add(step, KG.follows, previous.iri)
             _error(t, step, error)
+            key = reuse.signature(self.executable, self._inputs.values(), self._params)
+            if key is not None:
+                t.add(step, KG.signature, Literal(key))
             t.items.extend(self._t.items)
             self._repo._write(run.iri, t)
             self.status = status

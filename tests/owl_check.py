@@ -12,6 +12,7 @@ docs/ontology.md: every super-type and super-property written next to every kg: 
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -32,6 +33,13 @@ MLS = rdflib.Namespace("http://www.w3.org/ns/mls#")
 # Where each N-Triples text is loaded in the World; owlready2 wants one ontology IRI per load.
 _DATA_IRI = "https://kgrepo.example/owl-check/data#"
 
+# HermiT rejects xsd:dateTime literals with over 3 fractional digits (MalformedLiteralException)
+# though they are valid XSD, and kgrepo writes microseconds; milliseconds are all consistency needs.
+_SUB_MILLISECONDS = re.compile(
+    r'("-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\d+'  # "2026-11-22T11:26:48.615 | 753
+    r'([^"]*"\^\^<http://www\.w3\.org/2001/XMLSchema#dateTime>)'  # +00:00"^^<...#dateTime>
+)
+
 
 def java_available() -> bool:
     return shutil.which("java") is not None
@@ -45,13 +53,14 @@ def check_consistency(extra_ntriples: str = "") -> None:
     """Run HermiT on kgrepo.ttl + MLSchema.ttl + prov-o.ttl (+ ``extra_ntriples``).
 
     Raises ``owlready2.OwlReadyInconsistentOntologyError`` (message: "... inconsistent ...") if
-    they are inconsistent, ``owlready2.OwlReadyJavaError`` if HermiT itself fails.
+    they are inconsistent, ``owlready2.OwlReadyJavaError`` if HermiT itself fails. Fractions of a
+    second in xsd:dateTime literals are cut to milliseconds first, the most HermiT accepts.
     """
     world = owlready2.World()
     try:
         sources = [(f"file://{p}#", turtle_to_ntriples(p)) for p in (ONTOLOGY, *IMPORTS)]
         if extra_ntriples:
-            sources.append((_DATA_IRI, extra_ntriples))
+            sources.append((_DATA_IRI, _SUB_MILLISECONDS.sub(r"\1\2", extra_ntriples)))
         for iri, ntriples in sources:
             stream = io.BytesIO(ntriples.encode("utf-8"))
             world.get_ontology(iri).load(fileobj=stream, format="ntriples")

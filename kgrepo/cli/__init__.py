@@ -2,9 +2,10 @@
 
 The repository is ``./.kgrepo`` unless ``--repo`` (or the environment variable ``KGREPO_REPO``)
 says otherwise. Each area of commands lives in its own module of this package and registers itself
-on the main group here.
+on the main group when imported here.
 """
 
+from kgrepo.cli import compare, dag, history, lineage, listing  # noqa: F401  (registers commands)
 from kgrepo.cli._core import main
 
 __all__ = ["main"]

@@ -165,7 +165,7 @@ def emit(names: list[str], rows: list[list[str]], output: str) -> None:
         click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], indent=2))
     elif output == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(names)
         writer.writerows(rows)
         click.echo(buffer.getvalue(), nl=False)

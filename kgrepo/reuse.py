@@ -1,0 +1,135 @@
+"""FR6: has this step already run with the same executable, inputs and configuration?
+
+An execution's *signature* is a digest of what determines its outputs: the executable's name,
+version and digest, the kinds and content digests of its inputs, and its settings (names, values
+and datatypes). kgrepo writes it with every execution whose inputs all carry a digest (without
+digests, equal content cannot be told). Equal signatures mean an equivalent execution: its outputs
+can be reused instead of recomputed. Looking one up is a single indexed lookup.
+
+>>> import kgrepo
+>>> repo = kgrepo.Repository.in_memory()
+>>> exp = repo.experiment("reuse")
+>>> code = kgrepo.Executable("featurize.py", version="1.0")
+>>> data = kgrepo.Dataset("raw", digest="sha256:ab12")
+>>> with exp.run() as run:
+...     with run.step("featurize", executable=code) as step:
+...         _ = step.use(data)
+...         step.set_params(bins=10)
+...         _ = step.produce(kgrepo.Dataset("features", digest="sha256:cd34"))
+>>> with exp.run() as run:
+...     with run.step("featurize", executable=code) as step:
+...         _ = step.use(data)
+...         step.set_params(bins=10)
+...         earlier = step.find_reusable()
+...         outputs = step.reuse(earlier) if earlier else None
+>>> [o.name for o in outputs]
+['features']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pyoxigraph import Literal, NamedNode
+
+from kgrepo import _terms, queries
+from kgrepo.artifacts import Artifact, ArtifactRef
+from kgrepo.errors import InvalidInput
+from kgrepo.records import Executable
+from kgrepo.results import Result
+
+if TYPE_CHECKING:
+    from kgrepo.repository import Repository
+
+
+@dataclasses.dataclass(frozen=True)
+class Reusable(Result):
+    """An earlier successful equivalent execution and the outputs it offers."""
+
+    execution: str
+    run: str
+    outputs: tuple[ArtifactRef, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "execution": self.execution,
+            "run": self.run,
+            "outputs": [
+                {"iri": o.iri.value, "name": o.name, "kind": o.kind.name} for o in self.outputs
+            ],
+        }
+
+
+def signature(
+    executable: Executable | None, inputs: Iterable[Artifact], settings: Mapping[str, Any]
+) -> str | None:
+    """The signature of an execution, or None when it cannot have one (no executable, or an
+    input without a digest)."""
+    if executable is None:
+        return None
+    keys = []
+    for artifact in inputs:
+        if artifact.digest is None:
+            return None
+        keys.append([artifact.kind.iri.value, artifact.digest])
+    values = []
+    for name, value in settings.items():
+        literal = _terms.scalar("Step", f"parameter {name!r}", value)
+        values.append([name, literal.value, literal.datatype.value])
+    text = json.dumps(
+        {
+            "executable": [executable.name, executable.version, executable.digest],
+            "inputs": sorted(keys),
+            "settings": sorted(values),
+        },
+        sort_keys=True,
+    )
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def find_equivalent(
+    repo: Repository,
+    executable: Executable,
+    inputs: Iterable[Artifact | ArtifactRef],
+    params: Mapping[str, Any] | None = None,
+) -> Reusable | None:
+    """The latest successful execution of ``executable`` on inputs with the same digests and the
+    same settings, or None. Inputs without a digest can never match (equal content cannot be told).
+    """
+    if not isinstance(executable, Executable):
+        raise InvalidInput("Reuse", "executable", executable, "expected a kgrepo.Executable")
+    artifacts = [i.artifact if isinstance(i, ArtifactRef) else i for i in inputs]
+    for artifact in artifacts:
+        if not isinstance(artifact, Artifact):
+            raise InvalidInput("Reuse", "inputs", artifact, "expected kgrepo artifacts")
+    flat = _terms.flatten("Reuse", params or {})
+    key = signature(executable, artifacts, flat)
+    return None if key is None else lookup(repo, key)
+
+
+def lookup(repo: Repository, key: str) -> Reusable | None:
+    """The latest successful execution with signature ``key``, with its reusable outputs."""
+    rows = repo.select(queries.text("reuse-lookup"), signature=Literal(key))
+    if not rows:
+        return None
+    execution = rows[0]["execution"]
+    outputs = []
+    for row in repo.select(queries.text("reuse-outputs"), execution=NamedNode(execution)):
+        outputs.append(load_artifact(repo, row["output"]))
+    outputs.sort(key=lambda ref: (ref.name, ref.iri.value))
+    return Reusable(execution, rows[0]["run"], tuple(outputs))
+
+
+def load_artifact(repo: Repository, iri: str) -> ArtifactRef:
+    """A recorded artifact as a reference that later steps can ``use()``."""
+    from kgrepo.lineage import most_specific
+
+    rows = repo.select(queries.text("artifact-info"), artifact=NamedNode(iri))
+    kind = repo.kind(most_specific(repo, (r["type"] for r in rows)))
+    first = rows[0]
+    artifact = Artifact(first["name"], kind=kind, uri=first.get("uri"), digest=first.get("digest"))
+    return ArtifactRef(NamedNode(iri), artifact)
