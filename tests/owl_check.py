@@ -92,8 +92,9 @@ def materialisation_problems(data: rdflib.Graph) -> list[str]:
 
     For every ``?s a kg:C``: ``?s a S`` for each super-class S of kg:C in kgrepo.ttl (transitively,
     kg: super-classes included). For every ``?s kg:p ?o``: ``?s P ?o`` for each super-property P.
-    And the one exception of docs/ontology.md: ``?s mls:hasOutput ?o`` exactly when ``?o`` is a
-    kg:Model or kg:Metrics and ``?s kg:hasOutput ?o`` or ``?s kg:produced ?o``.
+    And the two exceptions of docs/ontology.md: ``?s mls:hasOutput ?o`` exactly when ``?o`` is a
+    kg:Model or kg:Metrics and ``?s kg:hasOutput ?o`` or ``?s kg:produced ?o``; ``?s mls:hasInput
+    ?o`` exactly when ``?o`` is a kg:Dataset and ``?s kg:used ?o`` or ``?s kg:consumed ?o``.
     """
     ontology = rdflib.Graph().parse(ONTOLOGY, format="turtle")
     problems = []
@@ -112,4 +113,9 @@ def materialisation_problems(data: rdflib.Graph) -> list[str]:
                 if modelish != ((s, MLS.hasOutput, o) in data):
                     what = "missing" if modelish else "unexpected"
                     problems.append(f"{what} {s.n3()} mls:hasOutput {o.n3()} (from {p.n3()})")
+            if p in (KG.used, KG.consumed):
+                dataish = (o, RDF.type, KG.Dataset) in data
+                if dataish != ((s, MLS.hasInput, o) in data):
+                    what = "missing" if dataish else "unexpected"
+                    problems.append(f"{what} {s.n3()} mls:hasInput {o.n3()} (from {p.n3()})")
     return problems
