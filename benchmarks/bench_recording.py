@@ -22,10 +22,14 @@ Variants, all in this one process/invocation, on-disk stores in one temp dir, in
     ``benchmarks/peers/mlflow_peer.py`` in its own venv (``benchmarks/_peer_venv.py``), SQLite
     tracking URI in a temp dir, driven over a pipe so its batches interleave with the others.
 ``kgrepo, validation stubbed`` (informational)
-    kgrepo with its SHACL check replaced by a no-op, to measure what validation costs end to end.
+    kgrepo with its write-path SHACL check (``Repository._validate``) replaced by a no-op, in its
+    own store, to measure what validation costs end to end.
 
-Then, outside the timed rounds: a breakdown of kgrepo's time (perf_counter around the validator,
-the backend's write methods, and the rest), and a cProfile of a sample of runs.
+Then, outside the timed rounds (benchmark-only monkeypatching of kgrepo's internals, restored
+afterwards): a breakdown of kgrepo's time (perf_counter around validation, triples → Quad objects,
+the git commit lookup, the environment check, the backend's ``extend`` / ``replace``, and the
+rest); a cProfile of a sample of runs; and the run-end ``replace`` timed three ways on its own
+(kgrepo's SPARQL update, ``DELETE DATA ; INSERT DATA``, ``extend(add)``).
 
 Without kgrepo importable (or with ``--synthetic``) the kgrepo variants are skipped and the
 ceilings replay a hand-made representative quad set instead.
@@ -672,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=300, help="timed runs per variant (default 300)")
     ap.add_argument("--warmup", type=int, default=5, help="warm-up runs per variant (not timed)")
     ap.add_argument(
-        "--round", type=int, default=10, help="runs per variant per round (interleaving)"
+        "--round", type=int, default=5, help="runs per variant per round (interleaving)"
     )
     ap.add_argument("--out", type=Path, help="write all results (and raw latencies) as JSON here")
     ap.add_argument(

@@ -35,6 +35,22 @@ class Triples:
         self._ontology = ontology
         self.items: list[Triple] = []
         self.types: dict[Term, list[NamedNode]] = {}
+        #: Statements about vocabulary entities whose IRI fixes their content (hyperparameters,
+        #: measures), by entity: written once into the vocabulary graph, not into every run.
+        self.vocabulary: dict[NamedNode, Triples] = {}
+
+    def vocab(self, entity: NamedNode) -> Triples:
+        """The statements about the vocabulary entity ``entity`` (see :attr:`vocabulary`)."""
+        if entity not in self.vocabulary:
+            self.vocabulary[entity] = Triples(self._ontology)
+        return self.vocabulary[entity]
+
+    def merge(self, other: Triples) -> None:
+        """Adds ``other``'s statements (and vocabulary) to these."""
+        self.items.extend(other.items)
+        self.types.update(other.types)
+        for entity, triples in other.vocabulary.items():
+            self.vocabulary.setdefault(entity, triples)
 
     def add(self, s: Term, p: NamedNode, o: Term) -> None:
         self.items.append((s, p, o))
@@ -169,14 +185,15 @@ class Describer:
             literal = _terms.scalar(entity, f"parameter {key!r}", value)
             parameter = Minter.child(parameter_owner, "parameter", key)
             setting = Minter.child(subject, "setting", key)
-            t.type(parameter, KG.HyperParameter)
-            t.add(parameter, RDFS.label, Literal(key))
+            v = t.vocab(parameter)
+            v.type(parameter, KG.HyperParameter)
+            v.add(parameter, RDFS.label, Literal(key))
+            if parameter_owner.value.startswith(self.minter.base + "executable/"):
+                v.add(parameter_owner, KG.hasParameter, parameter)
             t.type(setting, KG.HyperParameterSetting)
             t.add(setting, KG.parameter, parameter)
             t.add(setting, KG.value, literal)
             t.add(subject, KG.hasSetting, setting)
-            if parameter_owner.value.startswith(self.minter.base + "executable/"):
-                t.add(parameter_owner, KG.hasParameter, parameter)
 
     def environment(self, t: Triples, env: Environment) -> NamedNode:
         iri = self.minter.environment(env.digest)

@@ -140,7 +140,7 @@ def run_summary(repo: Repository, run: object) -> RunSummary:
     return _summaries(rows)[0]
 
 
-# -- FR7: how often since ----------------------------------------------------------------------------
+# -- FR7: how often since --------------------------------------------------------------------------
 def runs_since(
     repo: Repository,
     experiment: object,
@@ -212,7 +212,9 @@ def runs_since(
     if moment is None:
         rows = repo.select(queries.text("runs-summary"), experiment=exp)
     else:
-        rows = repo.select(queries.text("runs-since"), experiment=exp, since=_terms.timestamp(moment))
+        rows = repo.select(
+            queries.text("runs-since"), experiment=exp, since=_terms.timestamp(moment)
+        )
     kept = {row["run"] for row in rows if match(row)}
     runs = tuple(s for s in _summaries(rows) if s.iri in kept)
     return RunHistory(
@@ -263,7 +265,7 @@ def trace(repo: Repository, experiment: object) -> Trace:
     return Trace(exp.value, tuple(runs), tuple(sorted(entries, key=first_run)))
 
 
-# -- shared with kgrepo.dag --------------------------------------------------------------------------
+# -- shared with kgrepo.dag ------------------------------------------------------------------------
 def artifact_infos(repo: Repository, rows: Iterable[Row]) -> dict[str, ArtifactInfo]:
     """:class:`ArtifactInfo` by IRI from rows with ``artifact``, ``name``, ``type`` and optional
     ``uri`` and ``digest`` (one row per type). The kind is the most specific known kind among the
@@ -342,8 +344,9 @@ def _workflow_match(workflow: str | Workflow | NamedNode | None) -> Callable[[Ro
         return lambda row: bool(row.get("workflow") == iri)
     if isinstance(workflow, Workflow):
         name, version = workflow.name, workflow.version
-        return lambda row: row.get("workflowName") == name and (
-            version is None or row.get("workflowVersion") == version
+        return lambda row: (
+            row.get("workflowName") == name
+            and (version is None or row.get("workflowVersion") == version)
         )
     if isinstance(workflow, str):
         name = _terms.name("runs_since", workflow)
@@ -358,4 +361,3 @@ def _workflow_match(workflow: str | Workflow | NamedNode | None) -> Callable[[Ro
 
 def _count(values: Iterable[str]) -> dict[str, int]:
     return dict(sorted(Counter(values).items()))
-

@@ -76,6 +76,10 @@ class Minter:
     def schema_graph(self) -> NamedNode:
         return self._iri("schema")
 
+    def vocabulary_graph(self) -> NamedNode:
+        """Where hyperparameters and measures are described, once for all runs."""
+        return self._iri("vocabulary")
+
     @staticmethod
     def child(parent: NamedNode, *parts: str) -> NamedNode:
         """An IRI under another one: ``child(run, "execution", "1")``."""

@@ -55,7 +55,8 @@ def define(
         raise InvalidInput(entity, "attributes", attributes, "expected a mapping of name to type")
     iri = minter.kind(name)
     own = []
-    for attr, spec in attributes.items():
+    # Sorted: the stored kind (reloaded from the store) has no declaration order to keep.
+    for attr, spec in sorted(attributes.items()):
         kind_type, required = spec if isinstance(spec, tuple) else (spec, False)
         if not isinstance(attr, str) or not attr.isidentifier() or keyword.iskeyword(attr):
             raise InvalidInput(entity, "attribute name", attr, "must be a Python identifier")

@@ -314,7 +314,7 @@ class Step:
         self._repo._describer.settings(t, self.iri, flat, owner, self.entity)
         self._check(t)
         self._params.update(flat)
-        self._t.items.extend(t.items)
+        self._t.merge(t)
 
     def log_metric(
         self,
@@ -345,8 +345,8 @@ class Step:
         metric = Artifact(name, kind=METRICS, scope=scope)
         d.artifact(t, metric, iri)
         measure = self._repo._minter.measure(name)
-        t.type(measure, KG.EvaluationMeasure)
-        t.add(measure, RDFS.label, Literal(name))
+        t.vocab(measure).type(measure, KG.EvaluationMeasure)
+        t.vocab(measure).add(measure, RDFS.label, Literal(name))
         t.add(iri, KG.measure, measure)
         t.add(iri, KG.value, literal)
         if of is not None:
@@ -355,8 +355,7 @@ class Step:
         t.add(iri, KG.createdAt, _terms.timestamp())
         t.output(self.iri, KG.hasOutput, iri)
         self._check(t)
-        self._t.items.extend(t.items)
-        self._t.types.update(t.types)
+        self._t.merge(t)
         return ArtifactRef(iri, metric)
 
     def find_reusable(self) -> Reusable | None:
@@ -393,7 +392,7 @@ class Step:
         t = self._repo._describer.triples()
         self._repo._describer.annotations(t, self.iri, annotations, self.entity)
         self._check(t)
-        self._t.items.extend(t.items)
+        self._t.merge(t)
 
     def _describe(self, artifact: Artifact | ArtifactRef) -> ArtifactRef:
         if isinstance(artifact, ArtifactRef):
@@ -418,8 +417,7 @@ class Step:
         t = self._repo._describer.triples()
         self._repo._describer.artifact(t, ref.artifact, ref.iri)
         self._check(t)
-        self._t.items.extend(t.items)
-        self._t.types.update(t.types)
+        self._t.merge(t)
         return ref
 
     def _check(self, t: Triples) -> None:
@@ -456,7 +454,7 @@ class Step:
             key = reuse.signature(self.executable, self._inputs.values(), self._params)
             if key is not None:
                 t.add(step, KG.signature, Literal(key))
-            t.items.extend(self._t.items)
+            t.merge(self._t)
             self._repo._write(run.iri, t)
             self.status = status
             run._last_ended = self

@@ -14,7 +14,7 @@ from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
 
 from kgrepo import _ontology, _terms, environment, kinds, queries
 from kgrepo._describe import Describer, Triples
-from kgrepo._vocab import KG, PROV, RDFS
+from kgrepo._vocab import KG, PROV, RDF, RDFS
 from kgrepo.artifacts import BUILTIN_KINDS, DATASET, ArtifactKind
 from kgrepo.environment import Environment
 from kgrepo.errors import InvalidInput, NotFound
@@ -64,6 +64,7 @@ class Repository:
         self._shapes = compile_shapes(_ontology.shapes_quads())
         self._lock = threading.Lock()
         self._known_environments: set[NamedNode] = set()
+        self._known_vocabulary: set[NamedNode] = set()
         self._kinds: dict[str, ArtifactKind] = dict(BUILTIN_KINDS)
         self._refresh_kinds()
 
@@ -153,7 +154,7 @@ class Repository:
         >>> repo = kgrepo.Repository.in_memory()
         >>> Validation = repo.register_kind("Validation", {"verdict": (str, True), "history": str})
         >>> Validation("check-1", verdict="pass").attributes
-        {'verdict': 'pass', 'history': None}
+        {'history': None, 'verdict': 'pass'}
         """
         parent_kind = self.kind(parent) if isinstance(parent, str) else parent
         new = kinds.define(self._minter, name, attributes, parent_kind, description)
@@ -221,7 +222,10 @@ class Repository:
         """Runs a SPARQL query over the union of all graphs; returns pyoxigraph's results
         (solutions for SELECT, a boolean for ASK, triples for CONSTRUCT/DESCRIBE).
 
-        Keyword arguments bind variables: strings are taken as IRIs, other values as RDF terms.
+        Keyword arguments bind variables: strings are taken as IRIs, other values as RDF terms;
+        a bound variable must appear in the SELECT clause (pyoxigraph's substitution rule). A
+        statement held in several named graphs matches once per graph in the union (oxigraph#1919):
+        use ``SELECT DISTINCT`` where that matters.
         The prefixes ``kg``, ``prov``, ``mls``, ``rdf``, ``rdfs``, ``xsd`` and ``owl`` are
         predeclared.
         """
@@ -290,9 +294,28 @@ class Repository:
         self._validator.check(items, lambda s: self._describer.describe(s, describe))
 
     def _write(self, graph: NamedNode, t: Triples, extra: list[Quad] | None = None) -> None:
-        """Validates ``t`` and writes it into ``graph`` (plus ``extra``) in one atomic call."""
+        """Validates ``t`` and writes it into ``graph`` (with its vocabulary not yet in the store,
+        and ``extra``) in one atomic call."""
         self._validate(t)
-        self.store.extend(t.quads(graph) + (extra or []))
+        shared, entities = self._vocabulary_quads(t)
+        self.store.extend(t.quads(graph) + shared + (extra or []))
+        self._known_vocabulary.update(entities)
+
+    def _vocabulary_quads(self, t: Triples) -> tuple[list[Quad], list[NamedNode]]:
+        """The vocabulary statements of ``t`` about entities the store does not have yet."""
+        graph = self._minter.vocabulary_graph()
+        quads: list[Quad] = []
+        entities = []
+        for entity, triples in t.vocabulary.items():
+            if entity in self._known_vocabulary:
+                continue
+            if self.store.has(entity, RDF.type, graph):
+                self._known_vocabulary.add(entity)
+                continue
+            self._validate(triples)
+            quads += triples.quads(graph)
+            entities.append(entity)
+        return quads, entities
 
     def _replace(self, graph: NamedNode, remove: list[Quad], t: Triples, context: Triples) -> None:
         """Validates ``context`` minus ``remove`` plus ``t``, then swaps in one atomic call."""

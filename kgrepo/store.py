@@ -85,6 +85,8 @@ class OxigraphStore:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._store = Store(str(path)) if path is not None else Store()
         except OSError as err:
@@ -136,6 +138,13 @@ class OxigraphStore:
             self._store.update(text, prefixes=PREFIXES)
         except SyntaxError as err:
             raise syntax_error(err) from None
+
+    def has(self, subject: NamedNode, predicate: NamedNode, graph: NamedNode) -> bool:
+        """Whether ``graph`` holds any statement ``subject predicate ?``."""
+        return (
+            next(iter(self._store.quads_for_pattern(subject, predicate, None, graph)), None)
+            is not None
+        )
 
     def contains_graph(self, graph: NamedNode) -> bool:
         return bool(self._store.contains_named_graph(graph))

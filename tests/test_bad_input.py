@@ -1,15 +1,20 @@
 """Bad input is refused with a typed error naming the field and the value, and writes nothing.
 
-Two situations:
+Three situations:
 
-- input given outside an open step (value objects, experiments, runs, kinds, the repository): the
-  store's full quad set is the same before and after the refused call;
+- value objects (artifacts, executables, workflows, agents, triggers) refuse bad input when made,
+  before any repository is involved;
+- input given to the repository outside an open step (experiments, runs, steps, kinds): the store's
+  full quad set is the same before and after the refused call;
 - input given inside an open step: the refused call itself writes nothing, and the exception then
   fails the step and the run like any other (``kg:errorType`` / ``kg:errorMessage``); the bad
   value appears nowhere in the store but in those error messages.
 
 Names and values with quotes, ``>``, ``\"\"\"``, newlines, braces, SPARQL keywords and unicode are
 not bad input: they are stored verbatim and read back identically.
+
+Cases that touch the store run over every backend; to keep that affordable, the values of one
+field are tried in a loop (one run each) rather than one test each.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from kgrepo import (
 KG = "https://w3id.org/kgrepo#"
 XSD_DOUBLE = NamedNode("http://www.w3.org/2001/XMLSchema#double")
 ERROR_MESSAGE = NamedNode(KG + "errorMessage")
+NEEDLE = "zq-needle"  # part of every bad value given inside a step, to look for it afterwards
 
 
 def all_quads(repo: Repository) -> set[Quad]:
@@ -97,14 +103,10 @@ def refused_outside(
 
 
 def refused_inside(
-    repo: Repository,
-    bad: Callable[[Step], object],
-    error: type[KgRepoError],
-    match: str,
-    needle: str,
+    repo: Repository, bad: Callable[[Step], object], error: type[KgRepoError], match: str
 ) -> KgRepoError:
-    """Runs ``bad`` in an open step; checks the call wrote nothing, the step and run are recorded
-    failed with the error, and ``needle`` (part of the bad value) is only in error messages."""
+    """Runs ``bad`` in an open step of a new run; checks the call wrote nothing, the step and the
+    run are recorded failed with the error, and :data:`NEEDLE` is only in error messages."""
     exp = repo.experiment("bad input")
     with pytest.raises(error, match=match) as outer:
         with exp.run() as run, run.step("victim") as step:
@@ -126,13 +128,15 @@ def refused_inside(
             {"x": entity.iri.value, "status": KG + "Failed", "type": type(err).__name__,
              "message": str(err)}
         ]  # fmt: skip
-    for q in all_quads(repo):
-        if q.predicate == ERROR_MESSAGE:
-            continue
-        for term in (q.subject, q.object):
-            assert needle not in term.value, q
+    assert_only_in_error_messages(repo, NEEDLE)
     assert_no_non_finite_double(repo)
     return err
+
+
+def assert_only_in_error_messages(repo: Repository, needle: str) -> None:
+    for q in all_quads(repo):
+        if q.predicate != ERROR_MESSAGE:
+            assert needle not in q.subject.value + " " + q.object.value, q
 
 
 def assert_no_non_finite_double(repo: Repository) -> None:
@@ -141,63 +145,82 @@ def assert_no_non_finite_double(repo: Repository) -> None:
             assert math.isfinite(float(q.object.value)), q
 
 
-# -- empty and whitespace names ----------------------------------------------------------------------
+# -- empty and whitespace names --------------------------------------------------------------------
 
 BLANKS = ["", "   ", "\t\n"]
 
-BLANK_NAME_OUTSIDE: dict[str, tuple[Callable[[Open, str], object], str]] = {
+
+@pytest.mark.parametrize("blank", BLANKS, ids=["empty", "spaces", "tab-newline"])
+@pytest.mark.parametrize(
+    ("make", "entity"),
+    [
+        (lambda v: Artifact(v), "Artifact"),
+        (lambda v: Dataset(v), "Dataset"),
+        (lambda v: Model(v), "Model"),
+        (lambda v: Executable(v), "Executable"),
+        (lambda v: Workflow(v), "Workflow"),
+        (lambda v: Agent(v), "Agent"),
+        (lambda v: Trigger.manual(by=v), "Agent"),
+        (lambda v: Trigger.schedule(by=v), "Agent"),
+    ],
+    ids=["artifact", "dataset", "model", "executable", "workflow", "agent", "trigger-by-person",
+         "trigger-by-program"],
+)  # fmt: skip
+def test_blank_names_of_value_objects_are_refused(
+    make: Callable[[str], object], entity: str, blank: str
+) -> None:
+    with pytest.raises(InvalidInput, match=f"^{entity}.*: " + names("name", blank)):
+        make(blank)
+
+
+BLANK_NAMES_OUTSIDE: dict[str, tuple[Callable[[Open, str], object], str]] = {
     "experiment": (lambda o, v: o.repo.experiment(v), "name"),
     "run name": (lambda o, v: o.exp.run(name=v), "name"),
+    "run agent": (lambda o, v: o.exp.run(agent=v), "name"),
     "step": (lambda o, v: o.run.step(v), "name"),
     "step kind": (lambda o, v: o.run.step("s", kind=v), "kind"),
-    "artifact": (lambda o, v: Artifact(v), "name"),
-    "dataset": (lambda o, v: Dataset(v), "name"),
-    "model": (lambda o, v: Model(v), "name"),
-    "executable": (lambda o, v: Executable(v), "name"),
-    "workflow": (lambda o, v: Workflow(v), "name"),
-    "agent": (lambda o, v: Agent(v), "name"),
-    "run agent": (lambda o, v: o.exp.run(agent=v), "name"),
-    "trigger agent": (lambda o, v: Trigger.manual(by=v), "name"),
     "custom kind": (lambda o, v: o.repo.register_kind(v, {"verdict": str}), "name"),
     "attribute": (lambda o, v: o.repo.register_kind("Validation", {v: str}), "attribute name"),
     "run parameter name": (lambda o, v: o.exp.run(config={v: 1}), "parameter name"),
+    "nested run parameter name": (lambda o, v: o.exp.run(config={"opt": {v: 1}}), "parameter name"),
     "annotation key": (lambda o, v: o.repo.experiment("new", annotations={v: 1}), "annotation key"),
 }
 
 
-@pytest.mark.parametrize("blank", BLANKS, ids=["empty", "spaces", "tab-newline"])
-@pytest.mark.parametrize("case", list(BLANK_NAME_OUTSIDE))
-def test_blank_names_are_refused(opened: Open, case: str, blank: str) -> None:
-    bad, field = BLANK_NAME_OUTSIDE[case]
-    refused_outside(opened, lambda o: bad(o, blank), InvalidInput, names(field, blank))
+@pytest.mark.parametrize("case", list(BLANK_NAMES_OUTSIDE))
+def test_blank_names_are_refused(opened: Open, case: str) -> None:
+    bad, field = BLANK_NAMES_OUTSIDE[case]
+    for blank in BLANKS:
+        refused_outside(opened, lambda o: bad(o, blank), InvalidInput, names(field, blank))
 
 
-BLANK_NAME_INSIDE: dict[str, tuple[Callable[[Step, str], object], str]] = {
-    "metric": (lambda s, v: s.log_metric(v, 0.5), "name"),
-    "parameter name": (lambda s, v: s.set_param_dict({v: 1}), "parameter name"),
-    "nested parameter name": (lambda s, v: s.set_param_dict({"opt": {v: 1}}), "parameter name"),
-    "step annotation key": (lambda s, v: s.annotate(**{v: 1}), "annotation key"),
-    "artifact annotation key": (
-        lambda s, v: s.use(Dataset("d", annotations={v: "zq-needle"})),
-        "annotation key",
-    ),
-}
+BLANK_NAMES_INSIDE: dict[str, tuple[Callable[[Step, str], object], str]] = {
+    "metric": (lambda s, v: s.log_metric(v, 0.5, scope=NEEDLE), "name"),
+    "parameter name": (lambda s, v: s.set_param_dict({v: NEEDLE}), "parameter name"),
+    "nested parameter name": (lambda s, v: s.set_param_dict({"opt": {v: NEEDLE}}), "parameter name"),
+    "step annotation key": (lambda s, v: s.annotate(**{v: NEEDLE}), "annotation key"),
+    "artifact annotation key": (lambda s, v: s.use(Dataset(NEEDLE, annotations={v: 1})),
+                                "annotation key"),
+    "characteristic name": (lambda s, v: s.use(Dataset(NEEDLE, characteristics={v: 1})),
+                            "parameter name"),
+}  # fmt: skip
 
 
-@pytest.mark.parametrize("blank", BLANKS, ids=["empty", "spaces", "tab-newline"])
-@pytest.mark.parametrize("case", list(BLANK_NAME_INSIDE))
-def test_blank_names_inside_a_step_are_refused(repo: Repository, case: str, blank: str) -> None:
-    bad, field = BLANK_NAME_INSIDE[case]
-    refused_inside(repo, lambda s: bad(s, blank), InvalidInput, names(field, blank), "zq-needle")
+@pytest.mark.parametrize("case", list(BLANK_NAMES_INSIDE))
+def test_blank_names_inside_a_step_are_refused(repo: Repository, case: str) -> None:
+    bad, field = BLANK_NAMES_INSIDE[case]
+    for blank in BLANKS:
+        refused_inside(repo, lambda s: bad(s, blank), InvalidInput, names(field, blank))
 
 
 def test_names_must_be_strings(opened: Open) -> None:
     refused_outside(opened, lambda o: o.repo.experiment(3), InvalidInput, names("name", 3))
     refused_outside(opened, lambda o: o.run.step(None), InvalidInput, names("name", None))
-    refused_outside(opened, lambda o: Dataset(b"raw"), InvalidInput, names("name", b"raw"))
+    with pytest.raises(InvalidInput, match=names("name", b"raw")):
+        Dataset(b"raw")
 
 
-# -- quotes, brackets, keywords and unicode are accepted verbatim --------------------------------------
+# -- quotes, brackets, keywords and unicode are accepted verbatim ----------------------------------
 
 TRICKY = [
     'double "quoted"',
@@ -207,13 +230,15 @@ TRICKY = [
     "line\nbreak\r\nand tab\t",
     "brace } and { and ]",
     'x" } ; DROP ALL ; #',
-    "x' } ; CLEAR DEFAULT ; INSERT DATA { <http://evil.example/a> <http://evil.example/b> <http://evil.example/c> } #",
+    "x' } ; CLEAR DEFAULT ; INSERT DATA { <http://evil.example/a> <http://evil.example/b> 1 } #",
     "<https://kgrepo.example/experiment/other>",
     "back\\slash \\u0022 \\n",
     "ünïcødé 数字 🚀 e\u0301",
     "a/b?c#d%20&e=f",
     "SELECT * WHERE { ?s ?p ?o }",
 ]
+TRICKY_IDS = ["dquote", "squote", "angle", "triple-quote", "newline", "brace", "drop-all",
+              "insert-data", "iri-lookalike", "backslash", "unicode", "url-chars", "select"]  # fmt: skip
 
 
 def record_everywhere(repo: Repository, text: str) -> None:
@@ -222,7 +247,7 @@ def record_everywhere(repo: Repository, text: str) -> None:
     with exp.run(name=text, trigger=trigger, config={text: text}, annotations={text: text}) as run:
         exe = Executable(text, version=text, description=text, digest="sha256:ab")
         with run.step(text, kind=text, executable=exe, annotations={text: text}) as step:
-            data = step.use(
+            step.use(
                 Dataset(text, description=text, version=text, storage_type=text,
                         characteristics={text: text}, annotations={text: text})
             )  # fmt: skip
@@ -230,18 +255,18 @@ def record_everywhere(repo: Repository, text: str) -> None:
             model = step.produce(Model(text, algorithm=text, framework=(text, text)))
             step.log_metric(text, 0.25, of=model, scope=text)
             step.annotate(**{"k " + text: text})
-    assert data.name == text
 
 
-@pytest.mark.parametrize("text", TRICKY)
+@pytest.mark.parametrize("text", TRICKY, ids=TRICKY_IDS)
 def test_tricky_text_is_stored_verbatim_and_read_back(repo: Repository, text: str) -> None:
     record_everywhere(repo, text)
     assert repo.experiment(text).goal == text
     assert [e["name"] for e in repo.experiments()] == [text]
 
     labels = repo.select("SELECT ?x ?label WHERE { ?x rdfs:label ?label }", label=Literal(text))
-    # experiment, run, agent, step, executable, dataset, model, metric, measure, characteristic
-    assert len(labels) == 10
+    # experiment, run, agent, step, executable, dataset, model, metric, measure, characteristic,
+    # and the run's hyperparameter
+    assert len(labels) == 11
     predicates = {
         r["p"].removeprefix(KG)
         for r in repo.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", o=Literal(text))
@@ -251,11 +276,12 @@ def test_tricky_text_is_stored_verbatim_and_read_back(repo: Repository, text: st
         "storageType", "value", "algorithm", "framework", "frameworkVersion", "scope",
         "http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2000/01/rdf-schema#comment",
     }  # fmt: skip
-    # read back through plain SELECTs: same string, not escaped, not truncated
+    # read back through plain SELECTs: the same string, not escaped, not truncated
     rows = repo.select("SELECT ?goal WHERE { ?e a kg:Experiment ; kg:goal ?goal }")
     assert rows == [{"goal": text}]
     settings = repo.select(
-        "SELECT ?name ?value WHERE { ?s a kg:HyperParameterSetting ; kg:parameter ?p ; kg:value ?value . ?p rdfs:label ?name }"
+        """SELECT ?name ?value WHERE {
+             ?s a kg:HyperParameterSetting ; kg:parameter ?p ; kg:value ?value . ?p rdfs:label ?name }"""
     )
     assert sorted((r["name"], r["value"]) for r in settings) == sorted(
         [(text, text), ("p " + text, text)]
@@ -266,10 +292,10 @@ def test_tricky_text_is_stored_verbatim_and_read_back(repo: Repository, text: st
              ?e a kg:Experiment ; kg:hasRun ?run . ?run kg:hasExecution ?step }"""
     )
     assert counts == [{"runs": 1, "steps": 1}]
-    assert repo.select("SELECT ?s WHERE { ?s ?p <http://evil.example/c> }") == []
+    assert repo.select("SELECT ?s WHERE { ?s <http://evil.example/b> ?o }") == []
 
 
-def test_many_tricky_names_do_not_collide(repo: Repository) -> None:
+def test_tricky_names_do_not_collide(repo: Repository) -> None:
     variants = [*TRICKY, "a b", "a%20b", "a/b", "a%2Fb", "é", "e\u0301"]
     for text in variants:
         with repo.experiment(text).run() as run, run.step(text) as step:
@@ -286,13 +312,13 @@ def test_tricky_text_in_a_custom_kind_attribute(repo: Repository) -> None:
     with repo.experiment("custom").run() as run, run.step("check") as step:
         ref = step.produce(Validation("v", verdict=text))
     rows = repo.select(
-        "SELECT ?v ?verdict WHERE { ?v ?p ?verdict }", v=ref.iri,
+        "SELECT ?v ?p ?verdict WHERE { ?v ?p ?verdict }", v=ref.iri,
         p=Validation.attributes["verdict"].predicate,
     )  # fmt: skip
     assert [r["verdict"] for r in rows] == [text]
 
 
-# -- invalid IRIs -----------------------------------------------------------------------------------
+# -- invalid IRIs ----------------------------------------------------------------------------------
 
 BAD_IRIS = [
     "has space.csv",
@@ -307,40 +333,47 @@ BAD_IRIS = [
     "http://example.org/half%2",
     "",
 ]
+BAD_IRI_IDS = ["space", "space-in-file", "angle-wrapped", "lt", "gt", "relative", "dotdot",
+               "no-scheme", "bad-percent", "short-percent", "empty"]  # fmt: skip
 
 
-@pytest.mark.parametrize("bad", BAD_IRIS)
+@pytest.mark.parametrize("bad", BAD_IRIS, ids=BAD_IRI_IDS)
 @pytest.mark.parametrize(
-    "case",
-    ["executable uri", "workflow uri", "data change concerns", "code change concerns",
-     "requirement concerns"],
-)  # fmt: skip
-def test_invalid_iris_are_refused(opened: Open, case: str, bad: str) -> None:
-    make: dict[str, tuple[Callable[[Open], object], str]] = {
-        "executable uri": (lambda o: Executable("train.py", uri=bad), "uri"),
-        "workflow uri": (lambda o: Workflow("pipeline", uri=bad), "uri"),
-        "data change concerns": (lambda o: Trigger.data_change(concerns=bad), "concerns"),
-        "code change concerns": (lambda o: Trigger.code_change(concerns=bad), "concerns"),
-        "requirement concerns": (lambda o: Trigger.requirement_failure(concerns=bad), "concerns"),
-    }
-    bad_call, field = make[case]
-    refused_outside(opened, bad_call, InvalidInput, names(field, bad) + ": not an absolute IRI")
+    ("make", "field"),
+    [
+        (lambda v: Executable("train.py", uri=v), "uri"),
+        (lambda v: Workflow("pipeline", uri=v), "uri"),
+        (lambda v: Trigger.data_change(concerns=v), "concerns"),
+        (lambda v: Trigger.code_change(concerns=v), "concerns"),
+        (lambda v: Trigger.requirement_failure(concerns=v), "concerns"),
+    ],
+    ids=["executable-uri", "workflow-uri", "data-change", "code-change", "requirement-failure"],
+)
+def test_invalid_iris_are_refused(make: Callable[[str], object], field: str, bad: str) -> None:
+    with pytest.raises(InvalidInput, match=names(field, bad) + ": not an absolute IRI"):
+        make(bad)
 
 
-@pytest.mark.parametrize("bad", BAD_IRIS)
+def test_an_iri_that_is_not_a_string_is_refused() -> None:
+    with pytest.raises(InvalidInput, match=names("uri", Path("/x")) + ": expected an IRI string"):
+        Executable("x", uri=Path("/x"))  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("how", ["use", "produce"])
-def test_invalid_artifact_uris_are_refused(repo: Repository, how: str, bad: str) -> None:
-    def call(step: Step) -> object:
-        artifact = Dataset("zq-needle", uri=bad)
-        return step.use(artifact) if how == "use" else step.produce(artifact)
+def test_invalid_artifact_uris_are_refused(repo: Repository, how: str) -> None:
+    for bad in BAD_IRIS:
 
-    refused_inside(repo, call, InvalidInput, names("uri", bad) + ": not an absolute IRI", "zq-needle")
+        def call(step: Step, bad: str = bad) -> object:
+            artifact = Dataset(NEEDLE, uri=bad)
+            return step.use(artifact) if how == "use" else step.produce(artifact)
+
+        refused_inside(repo, call, InvalidInput, names("uri", bad) + ": not an absolute IRI")
 
 
-def test_an_iri_that_is_not_a_string_is_refused(opened: Open) -> None:
+def test_a_run_with_a_bad_executable_uri_never_starts(opened: Open) -> None:
     refused_outside(
-        opened, lambda o: Executable("x", uri=Path("/tmp/x")), InvalidInput,
-        names("uri", Path("/tmp/x")) + ": expected an IRI string",
+        opened, lambda o: o.run.step("s", executable=Executable("x", uri="not a uri")),
+        InvalidInput, names("uri", "not a uri"),
     )  # fmt: skip
 
 
@@ -364,53 +397,53 @@ def test_a_base_must_end_in_a_slash_or_hash(bad: str) -> None:
         Repository.in_memory(base=bad)
 
 
-@pytest.mark.parametrize("bad", BAD_BASES)
-def test_an_invalid_base_creates_no_store_on_disk(tmp_path: Path, bad: str) -> None:
+def test_an_invalid_base_creates_no_store_on_disk(tmp_path: Path) -> None:
     path = tmp_path / "store"
-    with pytest.raises(InvalidInput, match=names("base", bad)):
-        Repository.open(path, base=bad)
+    with pytest.raises(InvalidInput, match=names("base", "http://kg example/")):
+        Repository.open(path, base="http://kg example/")
     assert not path.exists()
 
 
 def test_a_valid_base_is_used_for_every_iri(tmp_path: Path) -> None:
-    with Repository.open(tmp_path / "store", base="https://example.org/kg#") as repo:
+    base = "https://example.org/kg#"
+    with Repository.open(tmp_path / "store", base=base) as repo:
         with repo.experiment("e").run() as run, run.step("s") as step:
             step.use(Dataset("d", digest="sha256:01"))
         quads = all_quads(repo)
     assert quads
     for q in quads:
-        assert q.graph_name.value.startswith("https://example.org/kg#"), q
-        assert q.subject.value.startswith("https://example.org/kg#"), q
+        assert q.graph_name.value.startswith(base), q
+        assert q.subject.value.startswith(base), q
 
 
-# -- wrong types ------------------------------------------------------------------------------------
+# -- wrong types -----------------------------------------------------------------------------------
 
 WRONG_TYPES_INSIDE: dict[str, tuple[Callable[[Step], object], str, Any, str]] = {
-    "metric value str": (lambda s: s.log_metric("zq-needle", "0.9"), "value", "0.9",
+    "metric value str": (lambda s: s.log_metric(NEEDLE, "0.9"), "value", "0.9",
                          "expected a number, got str"),
-    "metric value bool": (lambda s: s.log_metric("zq-needle", True), "value", True,
+    "metric value bool": (lambda s: s.log_metric(NEEDLE, True), "value", True,
                           "expected a number, got bool"),
-    "metric value None": (lambda s: s.log_metric("zq-needle", None), "value", None,
+    "metric value None": (lambda s: s.log_metric(NEEDLE, None), "value", None,
                           "expected a number, got NoneType"),
-    "model algorithm bool": (lambda s: s.produce(Model("zq-needle", algorithm=True)), "algorithm",
+    "model algorithm bool": (lambda s: s.produce(Model(NEEDLE, algorithm=True)), "algorithm",
                              True, "expected a string, got bool"),
-    "dataset version int": (lambda s: s.use(Dataset("zq-needle", version=3)), "version", 3,
+    "dataset version int": (lambda s: s.use(Dataset(NEEDLE, version=3)), "version", 3,
                             "expected a string, got int"),
-    "dataset storage type bool": (lambda s: s.use(Dataset("zq-needle", storage_type=False)),
+    "dataset storage type bool": (lambda s: s.use(Dataset(NEEDLE, storage_type=False)),
                                   "storage_type", False, "expected a string, got bool"),
-    "digest int": (lambda s: s.use(Dataset("zq-needle", digest=123)), "digest", 123,
+    "digest int": (lambda s: s.use(Dataset(NEEDLE, digest=123)), "digest", 123,
                    "expected a string, got int"),
-    "setting dict of objects": (lambda s: s.set_params(zq_needle={"a": object}), "parameter 'zq_needle.a'",
-                                object, "unsupported type type"),
-    "setting list of lists": (lambda s: s.set_params(zq_needle=[[1, 2]]), "parameter 'zq_needle'",
-                              [[1, 2]], "unsupported type list"),
-    "setting None": (lambda s: s.set_params(zq_needle=None), "parameter 'zq_needle'", None,
+    "setting dict of objects": (lambda s: s.set_param_dict({NEEDLE: {"a": object}}),
+                                f"parameter '{NEEDLE}.a'", object, "unsupported type type"),
+    "setting list of lists": (lambda s: s.set_param_dict({NEEDLE: [[1, 2]]}),
+                              f"parameter '{NEEDLE}'", [[1, 2]], "unsupported type list"),
+    "setting None": (lambda s: s.set_param_dict({NEEDLE: None}), f"parameter '{NEEDLE}'", None,
                      "unsupported type NoneType"),
-    "metric of not a reference": (lambda s: s.log_metric("zq-needle", 0.5, of="model"), "of",
+    "metric of not a reference": (lambda s: s.log_metric(NEEDLE, 0.5, of="model"), "of",
                                   "model", "expected the reference returned by use"),
-    "use not an artifact": (lambda s: s.use("zq-needle"), "artifact", "zq-needle",
+    "use not an artifact": (lambda s: s.use(NEEDLE), "artifact", NEEDLE,
                             "expected a kgrepo.Artifact"),
-    "characteristic object": (lambda s: s.use(Dataset("zq-needle", characteristics={"x": {1}})),
+    "characteristic object": (lambda s: s.use(Dataset(NEEDLE, characteristics={"x": {1}})),
                               "characteristics['x']", {1}, "unsupported type set"),
 }  # fmt: skip
 
@@ -418,30 +451,47 @@ WRONG_TYPES_INSIDE: dict[str, tuple[Callable[[Step], object], str, Any, str]] = 
 @pytest.mark.parametrize("case", list(WRONG_TYPES_INSIDE))
 def test_wrong_types_inside_a_step_are_refused(repo: Repository, case: str) -> None:
     bad, field, value, reason = WRONG_TYPES_INSIDE[case]
-    match = names(field, value) + ": " + re.escape(reason)
-    refused_inside(repo, bad, InvalidInput, match, "zq")
+    refused_inside(repo, bad, InvalidInput, names(field, value) + ": " + re.escape(reason))
+
+
+@pytest.mark.parametrize(
+    ("make", "field", "value"),
+    [
+        (lambda: Agent("a", role=True), "role", True),
+        (lambda: Trigger.manual(reason=1), "reason", 1),
+        (lambda: Trigger.manual(by=1), "by", 1),
+        (lambda: Trigger("Manual"), "cause", "Manual"),
+        (lambda: Executable("x", version=1), "version", 1),
+        (lambda: Executable("x", digest=b"sha256:ab"), "digest", b"sha256:ab"),
+        (lambda: Workflow("w", version=2.0), "version", 2.0),
+        (lambda: Model("m", framework=("a", "b", "c")), "framework", ("a", "b", "c")),
+    ],
+    ids=["agent-role", "trigger-reason", "trigger-by", "trigger-cause", "executable-version",
+         "executable-digest", "workflow-version", "model-framework"],
+)  # fmt: skip
+def test_wrong_types_of_value_objects_are_refused(
+    make: Callable[[], object], field: str, value: Any
+) -> None:
+    with pytest.raises(InvalidInput, match=names(field, value)):
+        make()
 
 
 WRONG_TYPES_OUTSIDE: dict[str, tuple[Callable[[Open], object], str, Any]] = {
     "goal bool": (lambda o: o.repo.experiment("new", goal=True), "goal", True),
-    "agent role bool": (lambda o: Agent("a", role=True), "role", True),
-    "trigger reason int": (lambda o: Trigger.manual(reason=1), "reason", 1),
-    "trigger by int": (lambda o: Trigger.manual(by=1), "by", 1),
-    "trigger cause str": (lambda o: Trigger("Manual"), "cause", "Manual"),
     "run trigger str": (lambda o: o.exp.run(trigger="manual"), "trigger", "manual"),
     "run workflow str": (lambda o: o.exp.run(workflow="pipeline"), "workflow", "pipeline"),
+    "run agent int": (lambda o: o.exp.run(agent=7), "agent", 7),
     "run config list": (lambda o: o.exp.run(config=[("a", 1)]), "configuration", [("a", 1)]),
     "step kind bool": (lambda o: o.run.step("s", kind=True), "kind", True),
     "step executable str": (lambda o: o.run.step("s", executable="train.py"), "executable",
                             "train.py"),
     "step after str": (lambda o: o.run.step("s", after=["prepare"]), "after", "prepare"),
-    "executable version int": (lambda o: Executable("x", version=1), "version", 1),
     "experiment annotations list": (lambda o: o.repo.experiment("new", annotations=[1]),
                                     "annotations", [1]),
     "experiment annotation dict": (lambda o: o.repo.experiment("new", annotations={"k": {}}),
                                    "annotations['k']", {}),
-    "model framework triple": (lambda o: Model("m", framework=("a", "b", "c")), "framework",
-                               ("a", "b", "c")),
+    "run annotation object": (lambda o: o.exp.run(annotations={"k": object}).start(),
+                              "annotations['k']", object),
 }  # fmt: skip
 
 
@@ -465,74 +515,77 @@ def test_lists_are_fine_as_settings(repo: Repository) -> None:
     assert sorted(r["v"] for r in rows) == ['[1, 2.5, "x", true]', "[64, 32]"]
 
 
-CUSTOM_TYPES: dict[str, tuple[str, Any, str]] = {
-    "int given str": ("count", "3", "expected an integer, got str"),
-    "int given float": ("count", 3.0, "expected an integer, got float"),
-    "int given bool": ("count", True, "expected an integer, got bool"),
-    "float given str": ("score", "0.5", "expected a number, got str"),
-    "str given bool": ("label", True, "expected a string, got bool"),
-    "bool given str": ("passed", "true", "expected a bool"),
-    "bool given int": ("passed", 1, "expected a bool"),
-    "datetime given str": ("at", "2024-01-01", "expected a timezone-aware datetime"),
-    "naive datetime": ("at", dt.datetime(2024, 1, 1), "expected a timezone-aware datetime"),
-}
+CUSTOM_TYPES: list[tuple[str, Any, str]] = [
+    ("count", "3", "expected an integer, got str"),
+    ("count", 3.0, "expected an integer, got float"),
+    ("count", True, "expected an integer, got bool"),
+    ("score", "0.5", "expected a number, got str"),
+    ("label", True, "expected a string, got bool"),
+    ("passed", "true", "expected a bool"),
+    ("passed", 1, "expected a bool"),
+    ("at", "2024-01-01", "expected a timezone-aware datetime"),
+    ("at", dt.datetime(2024, 1, 1), "expected a timezone-aware datetime"),
+]
 
 
-@pytest.mark.parametrize("case", list(CUSTOM_TYPES))
-def test_wrong_types_of_custom_attributes_are_refused(repo: Repository, case: str) -> None:
-    kind = repo.register_kind(
+def test_wrong_types_of_custom_attributes_are_refused(repo: Repository) -> None:
+    Check = repo.register_kind(
         "Check", {"count": int, "score": float, "label": str, "passed": bool, "at": dt.datetime}
     )
-    attribute, value, reason = CUSTOM_TYPES[case]
-    match = names(attribute, value) + ": " + re.escape(reason)
-    refused_inside(repo, lambda s: s.produce(kind("zq-needle", **{attribute: value})),
-                   InvalidInput, match, "zq-needle")  # fmt: skip
+    for attribute, value, reason in CUSTOM_TYPES:
+        refused_inside(
+            repo, lambda s, a=attribute, v=value: s.produce(Check(NEEDLE, **{a: v})),
+            InvalidInput, names(attribute, value) + ": " + re.escape(reason),
+        )  # fmt: skip
 
 
-# -- NaN and infinities: refused (the decision is documented in kgrepo/_terms.py) ------------------------
+# -- NaN and infinities: refused (the decision is documented in kgrepo/_terms.py) ------------------
 
 NON_FINITE = [float("nan"), float("inf"), float("-inf")]
 
 
-@pytest.mark.parametrize("number", NON_FINITE, ids=["nan", "inf", "-inf"])
 @pytest.mark.parametrize(
     "where",
-    ["metric", "setting", "setting in a list", "characteristic", "step annotation",
-     "custom float attribute"],
+    ["metric", "setting", "nested setting", "setting in a list", "characteristic",
+     "step annotation", "artifact annotation", "custom float attribute"],
 )  # fmt: skip
-def test_non_finite_numbers_inside_a_step_are_refused(
-    repo: Repository, where: str, number: float
-) -> None:
+def test_non_finite_numbers_inside_a_step_are_refused(repo: Repository, where: str) -> None:
     Score = repo.register_kind("Score", {"score": float}) if where.startswith("custom") else None
-    calls: dict[str, tuple[Callable[[Step], object], str, Any, str]] = {
-        "metric": (lambda s: s.log_metric("zq-needle", number), "value", number, "must be finite"),
-        "setting": (lambda s: s.set_params(zq_needle=number), "parameter 'zq_needle'", number,
-                    "must be finite"),
-        "setting in a list": (lambda s: s.set_params(zq_needle=[1.0, number]),
-                              "parameter 'zq_needle'", [1.0, number], ""),
-        "characteristic": (lambda s: s.use(Dataset("zq-needle", characteristics={"rows": number})),
-                           "characteristics['rows']", number, "must be finite"),
-        "step annotation": (lambda s: s.annotate(zq_needle=number), "annotations['zq_needle']",
-                            number, "must be finite"),
-        "custom float attribute": (lambda s: s.produce(Score("zq-needle", score=number)),
-                                   "score", number, "must be finite"),
-    }  # fmt: skip
-    bad, field, value, reason = calls[where]
-    refused_inside(repo, bad, InvalidInput, names(field, value) + ": " + re.escape(reason), "zq")
+    for number in NON_FINITE:
+        calls: dict[str, tuple[Callable[[Step], object], str, Any]] = {
+            "metric": (lambda s: s.log_metric(NEEDLE, number), "value", number),
+            "setting": (lambda s: s.set_param_dict({NEEDLE: number}), f"parameter '{NEEDLE}'",
+                        number),
+            "nested setting": (lambda s: s.set_param_dict({NEEDLE: {"lr": number}}),
+                               f"parameter '{NEEDLE}.lr'", number),
+            "setting in a list": (lambda s: s.set_param_dict({NEEDLE: [1.0, number]}),
+                                  f"parameter '{NEEDLE}'", [1.0, number]),
+            "characteristic": (lambda s: s.use(Dataset(NEEDLE, characteristics={"rows": number})),
+                               "characteristics['rows']", number),
+            "step annotation": (lambda s: s.annotate(**{NEEDLE: number}),
+                                f"annotations['{NEEDLE}']", number),
+            "artifact annotation": (lambda s: s.use(Dataset(NEEDLE, annotations={"w": number})),
+                                    "annotations['w']", number),
+            "custom float attribute": (lambda s: s.produce(Score(NEEDLE, score=number)),
+                                       "score", number),
+        }  # fmt: skip
+        bad, field, value = calls[where]
+        refused_inside(repo, bad, InvalidInput, names(field, value))
 
 
-@pytest.mark.parametrize("number", NON_FINITE, ids=["nan", "inf", "-inf"])
-def test_non_finite_numbers_outside_a_step_are_refused(opened: Open, number: float) -> None:
-    run = opened.exp.run(config={"lr": number})
-    refused_outside(opened, lambda o: run.start(), InvalidInput, names("parameter 'lr'", number))
-    refused_outside(
-        opened, lambda o: o.repo.experiment("new", annotations={"x": number}), InvalidInput,
-        names("annotations['x']", number),
-    )  # fmt: skip
+def test_non_finite_numbers_outside_a_step_are_refused(opened: Open) -> None:
+    for number in NON_FINITE:
+        run = opened.exp.run(config={"lr": number})
+        refused_outside(opened, lambda o, r=run: r.start(), InvalidInput,
+                        names("parameter 'lr'", number) + ": must be finite")  # fmt: skip
+        refused_outside(
+            opened, lambda o, n=number: o.repo.experiment("new", annotations={"x": n}),
+            InvalidInput, names("annotations['x']", number) + ": must be finite",
+        )  # fmt: skip
     assert_no_non_finite_double(opened.repo)
 
 
-# -- state, kinds, attributes and digests ----------------------------------------------------------------
+# -- state, kinds, attributes and digests ----------------------------------------------------------
 
 
 def test_a_step_used_after_its_run_ended_is_refused(opened: Open) -> None:
@@ -554,29 +607,28 @@ def test_a_step_used_after_its_run_ended_is_refused(opened: Open) -> None:
 
 
 def test_a_run_started_twice_is_refused(opened: Open) -> None:
-    before = all_quads(opened.repo)
-    with pytest.raises(InvalidState, match="has already started"):
-        opened.run.start()
-    assert all_quads(opened.repo) == before
+    refused_outside(opened, lambda o: o.run.start(), InvalidState, "has already started")
 
 
 def test_a_run_ended_with_a_non_final_status_is_refused(opened: Open) -> None:
-    before = all_quads(opened.repo)
-    with pytest.raises(InvalidInput, match=names("status", Status.RUNNING)):
-        opened.run.end(Status.RUNNING)
-    with pytest.raises(InvalidInput, match=names("status", "Succeeded")):
-        opened.run.end("Succeeded")  # type: ignore[arg-type]
-    assert all_quads(opened.repo) == before
+    refused_outside(
+        opened, lambda o: o.run.end(Status.RUNNING), InvalidInput, names("status", Status.RUNNING)
+    )
+    refused_outside(
+        opened, lambda o: o.run.end("Succeeded"), InvalidInput, names("status", "Succeeded")
+    )
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"verdict": int}, "attribute 'verdict' is registered as str, redefinition says int"),
-        ({"verdict": (str, True)}, "attribute 'verdict' is registered as str, redefinition says str \\(required\\)"),
+        ({"verdict": (str, True)},
+         r"attribute 'verdict' is registered as str, redefinition says str \(required\)"),
         ({"history": float}, "attribute 'history' is registered as absent"),
     ],
-)
+    ids=["other-type", "now-required", "new-attribute"],
+)  # fmt: skip
 def test_a_custom_kind_redefined_differently_is_a_conflict(
     opened: Open, change: dict[str, Any], message: str
 ) -> None:
@@ -597,7 +649,9 @@ def test_a_custom_kind_redefined_differently_is_a_conflict(
         ("Validation", {"verdict": list}, "attribute 'verdict'", list),
         ("Validation", {"verdict": (str, "yes")}, "attribute 'verdict'", (str, "yes")),
     ],
-)
+    ids=["not-identifier", "keyword", "attribute-not-identifier", "reserved-attribute",
+         "unsupported-type", "required-not-bool"],
+)  # fmt: skip
 def test_bad_custom_kind_definitions_are_refused(
     opened: Open, name: str, attributes: dict[str, Any], field: str, value: Any
 ) -> None:
@@ -613,15 +667,15 @@ def test_a_builtin_kind_cannot_be_redefined(opened: Open) -> None:
     )  # fmt: skip
 
 
-def test_an_unknown_attribute_is_refused(opened: Open) -> None:
-    refused_outside(
-        opened, lambda o: Dataset("d", colour="red"), InvalidInput,
-        names("colour", "red") + ": Dataset has no such attribute; it has: storage_type",
-    )  # fmt: skip
-    refused_outside(
-        opened, lambda o: Artifact("d", colour="red"), InvalidInput,
-        names("colour", "red") + ": Artifact has no such attribute; it has: none",
-    )  # fmt: skip
+def test_an_unknown_attribute_is_refused() -> None:
+    with pytest.raises(
+        InvalidInput, match=names("colour", "red") + ": Dataset has no such attribute; it has: storage_type"
+    ):
+        Dataset("d", colour="red")
+    with pytest.raises(
+        InvalidInput, match=names("colour", "red") + ": Artifact has no such attribute; it has: none"
+    ):
+        Artifact("d", colour="red")
 
 
 def test_an_unknown_attribute_of_a_custom_kind_is_refused(opened: Open) -> None:
@@ -647,8 +701,8 @@ def test_a_kind_of_another_repository_is_refused(repo: Repository) -> None:
     finally:
         other.close()
     refused_inside(
-        repo, lambda s: s.use(Foreign("zq-needle")), InvalidInput,
-        names("kind", "Foreign") + ": is not registered in this repository", "zq-needle",
+        repo, lambda s: s.use(Foreign(NEEDLE)), InvalidInput,
+        names("kind", "Foreign") + ": is not registered in this repository",
     )  # fmt: skip
 
 
@@ -658,47 +712,53 @@ BAD_DIGESTS = [
     ":abcdef",
     "sha 256:abcdef",
     "sha256:ab cd",
-    "sha256:abc\n",
     "sha256:ab:cd:ef",
     "sha256:ab\u00e9",
     "sha256:ab<script>",
+    "\nsha256:ab",
 ]
 
 
-@pytest.mark.parametrize("digest", BAD_DIGESTS)
 @pytest.mark.parametrize("kind", ["dataset", "model"])
-def test_a_malformed_digest_is_a_validation_error(repo: Repository, kind: str, digest: str) -> None:
-    def call(step: Step) -> object:
-        if kind == "dataset":
-            return step.use(Dataset("zq-needle", digest=digest))
-        return step.produce(Model("zq-needle", digest=digest))
+def test_a_malformed_digest_is_a_validation_error(repo: Repository, kind: str) -> None:
+    for digest in BAD_DIGESTS:
 
-    err = refused_inside(
-        repo, call, ValidationError, names("digest", digest) + ": digest must have the form", "zq"
-    )
-    assert isinstance(err, ValidationError)
-    assert err.field == "digest"
-    assert err.shape.strip("<>") == KG + "ArtifactShape"
+        def call(step: Step, digest: str = digest) -> object:
+            if kind == "dataset":
+                return step.use(Dataset(NEEDLE, digest=digest))
+            return step.produce(Model(NEEDLE, digest=digest))
+
+        err = refused_inside(
+            repo, call, ValidationError, names("digest", digest) + ": .*algorithm:hex"
+        )
+        assert isinstance(err, ValidationError)
+        assert err.field == "digest"
+        assert err.shape.strip("<>") == KG + "ArtifactShape"
 
 
-@pytest.mark.parametrize("digest", ["nocolon", "sha256:ab cd", "sha256:abc\n"])
-def test_a_malformed_executable_digest_is_a_validation_error(
-    repo: Repository, digest: str
-) -> None:
-    exe = Executable("zq-needle.py", digest=digest)
-    exp = repo.experiment("bad input")
-    before = all_quads(repo)
+def test_a_digest_with_a_trailing_newline_is_a_validation_error(repo: Repository) -> None:
+    # SHACL's sh:pattern follows XPath fn:matches, where "$" is the very end of the string;
+    # Python's "$" also matches before a final newline, so this needs a test of its own.
+    refused_inside(
+        repo, lambda s: s.use(Dataset(NEEDLE, digest="sha256:abc\n")), ValidationError,
+        names("digest", "sha256:abc\n"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("digest", ["nocolon", "sha256:ab cd"])
+def test_a_malformed_executable_digest_is_refused(repo: Repository, digest: str) -> None:
+    exe = Executable(NEEDLE, digest=digest)
     with pytest.raises(ValidationError, match=names("digest", digest)) as info:
-        with exp.run() as run, run.step("victim", executable=exe):
+        with repo.experiment("bad input").run() as run, run.step("victim", executable=exe):
             pass
     assert info.value.field == "digest"
     assert run.status is Status.FAILED
-    for q in all_quads(repo) - before:
-        if q.predicate != ERROR_MESSAGE:
-            assert "zq-needle" not in q.subject.value + q.object.value, q
+    assert_only_in_error_messages(repo, NEEDLE)
 
 
-@pytest.mark.parametrize("digest", ["sha256:9f86d081884c7d65", "md5:d41d8cd98f00b204", "blake2b-256:AB/+="])
+@pytest.mark.parametrize(
+    "digest", ["sha256:9f86d081884c7d65", "md5:d41d8cd98f00b204", "blake2b-256:AB/+="]
+)
 def test_well_formed_digests_are_accepted(repo: Repository, digest: str) -> None:
     with repo.experiment("ok").run() as run, run.step("s") as step:
         ref = step.use(Dataset("d", digest=digest))

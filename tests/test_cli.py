@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -51,17 +52,26 @@ def repo(tmp_path: Path) -> Path:
     return tmp_path / "repo"
 
 
-@pytest.fixture
-def demo_repo(tmp_path: Path) -> tuple[Path, str]:
-    """A repository holding the demo; returns its path and the IRI of the second run's model."""
-    path = tmp_path / "demo"
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The demo recorded once, by ``kgrepo demo``; the IRI of the second run's model."""
+    path = tmp_path_factory.mktemp("demo-template") / "repo"
     out = kgrepo_cli(path, "demo").output
     match = re.search(r"--bind model=(\S+)", out)
     assert match, out
     return path, match.group(1)
 
 
-# -- init, info, demo -------------------------------------------------------------------------------
+@pytest.fixture
+def demo_repo(demo_template: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]:
+    """This test's own copy of the demo repository (a closed store directory copies safely)."""
+    template, model = demo_template
+    path = tmp_path / "demo"
+    shutil.copytree(template, path)
+    return path, model
+
+
+# -- init, info, demo ------------------------------------------------------------------------------
 def test_init_creates_the_repository(repo: Path) -> None:
     result = kgrepo_cli(repo, "init")
     assert result.output == f"repository ready at {repo}\n"
@@ -92,17 +102,19 @@ def test_demo_prints_the_lineage_of_both_models(repo: Path) -> None:
     first, second = out.split("lineage of the model of run 2")
     assert re.search(r"^  digits +-> prepare .* trigger: Manual by alice$", first, re.MULTILINE)
     assert "alphanumeric" not in first.split("lineage of the model of run 1")[1]
-    assert re.search(r"^  alphanumeric +-> prepare .* trigger: DataChange by bob$", second, re.MULTILINE)
+    assert re.search(
+        r"^  alphanumeric +-> prepare .* trigger: DataChange by bob$", second, re.MULTILINE
+    )
     assert "DataChange by bob" in second
 
 
-# -- query ------------------------------------------------------------------------------------------
+# -- query -----------------------------------------------------------------------------------------
 def test_query_argument_as_a_table(demo_repo: tuple[Path, str]) -> None:
     path, model = demo_repo
     lines = kgrepo_cli(path, "query", MODELS).output.splitlines()
     assert lines[0].split() == ["model"]
     assert set(lines[1]) == {"-"}
-    assert model in lines[2:4]
+    assert "…" + model[-59:] in lines[2:4]  # the table clips cells to 60 characters
     assert lines[-1] == "(2 rows)"
 
 
@@ -111,13 +123,15 @@ def test_query_as_csv(demo_repo: tuple[Path, str]) -> None:
     out = kgrepo_cli(path, "query", "--output", "csv", MODELS).output
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["model"]
-    assert len(rows) == 3 and [model] in rows
+    assert len(rows) == 3
+    assert [model] in rows
 
 
 def test_query_as_json(demo_repo: tuple[Path, str]) -> None:
     path, model = demo_repo
     rows = json.loads(kgrepo_cli(path, "query", "-o", "json", MODELS).output)
-    assert len(rows) == 2 and {"model": model} in rows
+    assert len(rows) == 2
+    assert {"model": model} in rows
 
 
 def test_ask_query(demo_repo: tuple[Path, str]) -> None:
@@ -148,9 +162,10 @@ def test_named_query_with_a_binding(demo_repo: tuple[Path, str]) -> None:
 
 def test_bound_values_are_not_formatted_into_the_query(demo_repo: tuple[Path, str]) -> None:
     path, _ = demo_repo
-    hostile = 'https://x.example/a> } SELECT * WHERE { ?s ?p ?o'
+    hostile = "https://x.example/a> } SELECT * WHERE { ?s ?p ?o"
     result = kgrepo_cli(path, "query", "--bind", f"model={hostile}", MODELS, ok=False)
-    assert "?p" not in result.output  # either refused as an IRI, or bound as one (no rows)
+    failed_cleanly(result, 1)
+    assert "not an absolute IRI" in result.output
 
 
 def test_query_list_names_the_packaged_queries(repo: Path) -> None:
@@ -192,7 +207,7 @@ def test_malformed_binding_is_a_usage_error(repo: Path) -> None:
     assert "'model' is not NAME=IRI" in result.output
 
 
-# -- export and import --------------------------------------------------------------------------------
+# -- export and import -----------------------------------------------------------------------------
 @pytest.mark.parametrize("suffix", [".nq", ".trig"])
 def test_export_and_import_round_trip(
     demo_repo: tuple[Path, str], tmp_path: Path, suffix: str
@@ -257,7 +272,7 @@ def test_import_with_an_unknown_suffix_asks_for_format(repo: Path, tmp_path: Pat
     )
 
 
-# -- recover ----------------------------------------------------------------------------------------
+# -- recover ---------------------------------------------------------------------------------------
 def test_recover_dry_run_lists_a_stale_run_and_keeps_it(repo: Path) -> None:
     # A process that starts a run and dies without ending it.
     code = textwrap.dedent(
@@ -282,7 +297,7 @@ def test_recover_dry_run_lists_a_stale_run_and_keeps_it(repo: Path) -> None:
     assert kgrepo_cli(repo, "recover", "--dry-run").output == "0 stale run(s) found\n"
 
 
-# -- the installed executable -----------------------------------------------------------------------
+# -- the installed executable ----------------------------------------------------------------------
 def test_installed_executable(tmp_path: Path) -> None:
     executable = Path(sys.executable).with_name("kgrepo")
     if not executable.exists():

@@ -32,10 +32,12 @@ def test_notebook_is_stored_without_outputs(path: Path) -> None:
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs, f"{path.name}: cell {cell.id} has stored outputs"
-            assert cell.execution_count is None, f"{path.name}: cell {cell.id} has an execution count"
+            assert cell.execution_count is None, (
+                f"{path.name}: cell {cell.id} has an execution count"
+            )
 
 
-class ThisInterpreterKernelManager(AsyncKernelManager):  # type: ignore[misc]
+class ThisInterpreterKernelManager(AsyncKernelManager):
     """Starts the ``python3`` kernel with the interpreter running the tests."""
 
     @property

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,9 @@ IGNORED = shutil.ignore_patterns(
 )
 
 
-def _run(args: list[str | Path], *, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str | Path], *, cwd: Path, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """Runs a command with no PYTHONPATH (nothing from the checkout may leak in)."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     return subprocess.run(
@@ -67,8 +70,6 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=source,
     )
     if result.returncode != 0 and "project.license" in result.stdout + result.stderr:
-        from importlib.metadata import version
-
         pytest.fail(
             f"setuptools {version('setuptools')} cannot read pyproject's SPDX `license` string "
             "(PEP 639 needs setuptools>=77): upgrade it in this environment "
@@ -107,13 +108,23 @@ def test_wheel_contains(names: list[str], name: str) -> None:
 def test_wheel_contains_every_module_and_query(names: list[str]) -> None:
     """Every module of the source packages is in the wheel (a subpackage missing from pyproject's
     ``packages`` list is silently left out by setuptools), and every named query."""
-    expected = {f"kgrepo/{p.relative_to(ROOT / 'kgrepo').as_posix()}" for p in (ROOT / "kgrepo").rglob("*.py")}
+    expected = {
+        f"kgrepo/{p.relative_to(ROOT / 'kgrepo').as_posix()}"
+        for p in (ROOT / "kgrepo").rglob("*.py")
+    }
     for folder in ("api", "embeddings", "ontology"):
-        expected |= {f"kgrepo/{p.relative_to(ROOT).as_posix()}" for p in (ROOT / folder).rglob("*.py")}
-    queries = {f"kgrepo/{p.relative_to(ROOT).as_posix()}" for p in (ROOT / "ontology" / "queries").glob("*.rq")}
+        expected |= {
+            f"kgrepo/{p.relative_to(ROOT).as_posix()}" for p in (ROOT / folder).rglob("*.py")
+        }
+    queries = {
+        f"kgrepo/{p.relative_to(ROOT).as_posix()}"
+        for p in (ROOT / "ontology" / "queries").glob("*.rq")
+    }
     assert queries, "no ontology/queries/*.rq in the source tree"
     missing = sorted((expected | queries) - set(names))
-    assert not missing, f"not in the wheel (a package missing from pyproject's packages?): {missing}"
+    assert not missing, (
+        f"not in the wheel (a package missing from pyproject's packages?): {missing}"
+    )
 
 
 @pytest.mark.slow
@@ -131,7 +142,10 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     _check(_run([sys.executable, "-m", "venv", where], cwd=where.parent), "python -m venv")
     python = where / BIN / "python"
     _check(
-        _run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", wheel], cwd=where.parent),
+        _run(
+            [python, "-m", "pip", "install", "--disable-pip-version-check", "-q", wheel],
+            cwd=where.parent,
+        ),
         "pip install <wheel>",
     )
     return where
@@ -149,12 +163,16 @@ def test_installed_wheel_imports(venv: Path, tmp_path: Path) -> None:
         print("ok")
         """
     )
-    assert _check(_run([venv / BIN / "python", "-c", code], cwd=tmp_path), "import kgrepo") == "ok\n"
+    assert (
+        _check(_run([venv / BIN / "python", "-c", code], cwd=tmp_path), "import kgrepo") == "ok\n"
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["api", "embeddings", "ontology"])
-def test_installed_wheel_has_no_generic_top_level_package(venv: Path, tmp_path: Path, name: str) -> None:
+def test_installed_wheel_has_no_generic_top_level_package(
+    venv: Path, tmp_path: Path, name: str
+) -> None:
     result = _run([venv / BIN / "python", "-c", f"import {name}"], cwd=tmp_path)
     assert result.returncode != 0
     assert f"No module named '{name}'" in result.stderr
@@ -165,7 +183,8 @@ def test_installed_cli(venv: Path, tmp_path: Path) -> None:
     kgrepo = venv / BIN / "kgrepo"
     assert "demo" in _check(_run([kgrepo, "--help"], cwd=tmp_path), "kgrepo --help")
     out = _check(_run([kgrepo, "--repo", tmp_path / "repo", "demo"], cwd=tmp_path), "kgrepo demo")
-    assert "digits" in out and "alphanumeric" in out
+    assert "digits" in out
+    assert "alphanumeric" in out
 
 
 def test_import_and_recording_do_not_import_heavy_dependencies(tmp_path: Path) -> None:

@@ -221,25 +221,24 @@ class _Planner:
         raws = [ctx["raw"].key]
         with_feed = (self.feed_count < FEED_TARGET and rng.random() < self.feed_p
                      and ctx["name"] != TRACE_EXPERIMENT)  # fmt: skip
-        if with_feed:
-            raws.append(self.feed.key)
         base = None
         if not with_feed and self.models and rng.random() < 0.08:
             base = rng.choice(self.models[-2000:])
         by = rng.choice(AGENTS)
-        produced_before = len(self.artifacts)
         new_models = []
         for _ in range(n):
             trigger = ("Schedule", "airflow", None) if ctx["scheduled"] else ("Manual", by, None)
-            run = self._run(ctx, group, trigger, raws, tparams, base)
-            if run.model is not None and not run.failed:
-                new_models.append(run.model.key)
-            if with_feed:
+            feed = with_feed and self.feed_count < FEED_TARGET  # stop once ~1,000 derive from it
+            before = len(self.artifacts)
+            run = self._run(ctx, group, trigger, raws + [self.feed.key] if feed else raws,
+                            tparams, base)  # fmt: skip
+            if feed:
                 self.feed_runs.append(run.index)
-        if with_feed:
-            self.feed_count += len(self.artifacts) - produced_before
-        else:
-            self.models.extend(new_models)
+                self.feed_count += len(self.artifacts) - before
+                self.feed_count += sum(len(s.metrics) for s in run.steps if not run.failed)
+            elif run.model is not None and not run.failed:
+                new_models.append(run.model.key)
+        self.models.extend(new_models)
 
     def _chain(self, ctx: dict[str, Any], n: int) -> None:
         self.groups += 1
@@ -402,7 +401,8 @@ class _Planner:
         heavy = {name: self.artifacts[a.key] for name, a in
                  (("corpus-main", self.corpus), ("glove-embeddings", self.glove),
                   ("benchmark-test-v1", self.bench_test))}  # fmt: skip
-        corpus_down = downstream(self.corpus.key)
+        downs = {n: downstream(h.key) for n, h in heavy.items()}
+        heavy_name = max(downs, key=lambda n: len(downs[n]))
         feed_down = downstream(self.feed.key)
 
         # a pair of runs of the same sweep (both succeeded) to diff, and their models
@@ -433,11 +433,12 @@ class _Planner:
             "deep_model": {"kind": "Model", "digest": deep.model.digest, "run_index": deep.index,  # type: ignore[union-attr]  # noqa: E501
                            "chain_length": len(longest), "upstream_artifacts": len(up),
                            "upstream_executions": len(execs), "upstream_depth": depth},
-            "heavy_datasets": {n: {"digest": h.digest, "runs_using": uses_count.get(h.key, 0)}
+            "heavy_datasets": {n: {"digest": h.digest, "runs_using": uses_count.get(h.key, 0),
+                                   "descendants": len(downs[n])}
                                for n, h in heavy.items()},  # fmt: skip
-            "heavy_dataset": {"name": "corpus-main", "digest": self.corpus.digest,
-                              "runs_using": uses_count.get(self.corpus.key, 0),
-                              "descendants": len(corpus_down)},  # fmt: skip
+            "heavy_dataset": {"name": heavy_name, "digest": heavy[heavy_name].digest,
+                              "runs_using": uses_count.get(heavy[heavy_name].key, 0),
+                              "descendants": len(downs[heavy_name])},  # fmt: skip
             "feed_dataset": {"name": FEED, "digest": self.feed.digest,
                              "runs_using": len(self.feed_runs), "descendants": len(feed_down)},  # fmt: skip
             "trace_experiment": TRACE_EXPERIMENT if TRACE_EXPERIMENT in self.experiments else None,

@@ -50,8 +50,11 @@ import tempfile
 import time
 import uuid
 
-# Quiet MLflow's start-up chatter on stderr, and make sure nothing goes async or remote.
-os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+# Make sure nothing goes async or remote: synchronous logging, and MLflow 3's usage telemetry off
+# (it would wrap every client call and try to send records over the network).
+os.environ["MLFLOW_ENABLE_ASYNC_LOGGING"] = "false"
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+os.environ["DO_NOT_TRACK"] = "true"
 logging.getLogger("mlflow").setLevel(logging.WARNING)
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -205,6 +208,7 @@ def _meta(peer: Peer) -> dict:
         "tracking_uri": "sqlite:///<tmp>/mlflow.db",
         "calls_per_run": 15,
         "api": "MlflowClient.create_run/log_batch/log_inputs/set_terminated (synchronous)",
+        "telemetry_disabled": True,
     }
 
 

@@ -214,8 +214,9 @@ def export_(ctx: click.Context, path: str, fmt: str | None) -> None:
         if path == "-":
             repo.dump(sys.stdout.buffer, fmt or "nquads")
             return
+        fmt = _format(path, fmt)  # before opening: a bad name must not truncate a file
         with open(path, "wb") as out:
-            repo.dump(out, _format(path, fmt))
+            repo.dump(out, fmt)
     click.echo(f"exported to {path}", err=True)
 
 
