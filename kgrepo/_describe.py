@@ -101,7 +101,7 @@ class Describer:
 
     def artifact_iri(self, artifact: Artifact) -> NamedNode:
         if artifact.digest is not None:
-            _terms.text(artifact.entity, "digest", artifact.digest)
+            _terms.digest(artifact.entity, artifact.digest)
         return self.minter.artifact(artifact.kind.name, artifact.digest)
 
     def artifact(self, t: Triples, artifact: Artifact, iri: NamedNode) -> None:
@@ -111,7 +111,7 @@ class Describer:
         if artifact.uri is not None:
             t.add(iri, KG.uri, _terms.uri_literal(entity, "uri", artifact.uri))
         if artifact.digest is not None:
-            t.add(iri, KG.digest, _terms.text(entity, "digest", artifact.digest))
+            t.add(iri, KG.digest, _terms.digest(entity, artifact.digest))
         if artifact.version is not None:
             t.add(iri, KG.version, _terms.text(entity, "version", artifact.version))
         if artifact.description is not None:
@@ -121,7 +121,10 @@ class Describer:
             if value is not None:
                 t.add(iri, attribute.predicate, attribute.literal(entity, value))
         if isinstance(artifact, Dataset):
-            for key, value in _terms.flatten(entity, artifact.characteristics).items():
+            characteristics = _terms.flatten(
+                entity, artifact.characteristics, what="characteristic"
+            )
+            for key, value in characteristics.items():
                 node = Minter.child(iri, "characteristic", key)
                 t.type(node, KG.DatasetCharacteristic)
                 t.add(node, RDFS.label, Literal(key))

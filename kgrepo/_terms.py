@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,11 @@ from kgrepo.errors import InvalidInput
 
 Scalar = str | int | float | bool
 
+_NOT_FINITE = "must be finite: NaN and infinity neither sort nor compare"
+
+#: The form of a content digest, ``algorithm:value`` (the same as ontology/shapes.ttl).
+DIGEST = re.compile(r"[A-Za-z0-9_.+-]+:[A-Za-z0-9+/=_.-]+\Z")
+
 
 def text(entity: str, field: str, value: Any, *, blank_ok: bool = False) -> Literal:
     """An ``xsd:string`` literal; refuses non-strings and (unless ``blank_ok``) blank strings."""
@@ -23,6 +29,14 @@ def text(entity: str, field: str, value: Any, *, blank_ok: bool = False) -> Lite
     if not blank_ok and not value.strip():
         raise InvalidInput(entity, field, value, "must not be empty or whitespace")
     return Literal(value)
+
+
+def digest(entity: str, value: Any) -> Literal:
+    """A content digest ``algorithm:value``, e.g. ``sha256:9f86d081…``."""
+    literal = text(entity, "digest", value)
+    if not DIGEST.match(value):
+        raise InvalidInput(entity, "digest", value, "expected algorithm:hex, e.g. sha256:9f86d0…")
+    return literal
 
 
 def name(entity: str, value: Any) -> str:
@@ -56,9 +70,7 @@ def number(entity: str, field: str, value: Any) -> Literal:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInput(entity, field, value, f"expected a number, got {type(value).__name__}")
     if not math.isfinite(value):
-        raise InvalidInput(
-            entity, field, value, "must be finite; record a failed measurement as an annotation"
-        )
+        raise InvalidInput(entity, field, value, _NOT_FINITE)
     return Literal(float(value))
 
 
@@ -77,11 +89,17 @@ def scalar(entity: str, field: str, value: Any) -> Literal:
     if isinstance(value, bool | int | str):
         return Literal(value)
     if isinstance(value, float):
-        return number(entity, field, value)
-    if isinstance(value, list | tuple) and all(
-        isinstance(v, bool | int | str) or (isinstance(v, float) and math.isfinite(v))
-        for v in value
-    ):
+        if not math.isfinite(value):
+            raise InvalidInput(entity, field, value, _NOT_FINITE)
+        return Literal(value)
+    if isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, float) and not math.isfinite(item):
+                raise InvalidInput(entity, field, value, "holds " + repr(item) + "; " + _NOT_FINITE)
+            if not isinstance(item, bool | int | str | float):
+                raise InvalidInput(
+                    entity, field, value, "lists may only hold str, int, float, bool"
+                )
         return Literal(json.dumps(list(value)))
     raise InvalidInput(
         entity,
@@ -92,17 +110,19 @@ def scalar(entity: str, field: str, value: Any) -> Literal:
     )
 
 
-def flatten(entity: str, values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(
+    entity: str, values: Mapping[str, Any], prefix: str = "", *, what: str = "parameter"
+) -> dict[str, Any]:
     """Flattens nested mappings into dotted keys: ``{"opt": {"lr": 0.1}}`` → ``{"opt.lr": 0.1}``."""
     if not isinstance(values, Mapping):
-        raise InvalidInput(entity, "configuration", values, "expected a mapping of name to value")
+        raise InvalidInput(entity, what, values, "expected a mapping of name to value")
     flat: dict[str, Any] = {}
     for key, value in values.items():
         if not isinstance(key, str) or not key.strip():
-            raise InvalidInput(entity, "parameter name", key, "must be a non-empty string")
+            raise InvalidInput(entity, f"{what} name", key, "must be a non-empty string")
         full = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            flat.update(flatten(entity, value, full + "."))
+            flat.update(flatten(entity, value, full + ".", what=what))
         else:
             flat[full] = value
     return flat

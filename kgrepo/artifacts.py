@@ -157,6 +157,8 @@ class Artifact:
         self.digest = digest
         self.version = version
         self.description = description
+        if annotations is not None and not isinstance(annotations, Mapping):
+            raise InvalidInput(entity, "annotations", annotations, "expected a mapping")
         self.annotations = dict(annotations or {})
         known = kind.attributes
         unknown = set(attributes) - set(known)
@@ -172,6 +174,20 @@ class Artifact:
         missing = [a.name for a in known.values() if a.required and self.attributes[a.name] is None]
         if missing:
             raise InvalidInput(entity, missing[0], None, f"is required by kind {kind.name}")
+        # Checked when made, so bad input fails at the line that made it, not inside a step.
+        if uri is not None:
+            _terms.iri(entity, "uri", uri)
+        if digest is not None:
+            _terms.digest(entity, digest)
+        for field_name, value in (("version", version), ("description", description)):
+            if value is not None:
+                _terms.text(entity, field_name, value)
+        for attribute in known.values():
+            if self.attributes[attribute.name] is not None:
+                attribute.literal(entity, self.attributes[attribute.name])
+        for key, value in self.annotations.items():
+            _terms.text(entity, "annotation key", key)
+            _terms.scalar(entity, f"annotations[{key!r}]", value)
 
     @property
     def entity(self) -> str:
@@ -199,7 +215,15 @@ class Dataset(Artifact):
         super().__init__(
             name, kind=DATASET, uri=uri, digest=digest, storage_type=storage_type, **common
         )
+        if characteristics is not None and not isinstance(characteristics, Mapping):
+            raise InvalidInput(
+                self.entity, "characteristics", characteristics, "expected a mapping"
+            )
         self.characteristics = dict(characteristics or {})
+        for key, value in _terms.flatten(
+            self.entity, self.characteristics, what="characteristic"
+        ).items():
+            _terms.scalar(self.entity, f"characteristics[{key!r}]", value)
 
 
 class Model(Artifact):

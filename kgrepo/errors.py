@@ -4,8 +4,8 @@ Every error kgrepo raises on purpose is a :class:`KgRepoError`; catch that to ca
 
     KgRepoError
     ├── InvalidInput          bad user input; nothing was written
-    │   ├── ValidationError   a record breaks a SHACL shape of ontology/shapes.ttl
-    │   └── QuerySyntaxError  a SPARQL text does not parse (line and column given)
+    │   └── ValidationError   a record breaks a SHACL shape of ontology/shapes.ttl
+    ├── QuerySyntaxError      a SPARQL text does not parse (line and column given)
     ├── InvalidState          an object used when it no longer may be (a step after its run ended)
     ├── NotFound              an IRI or name that is not in the repository
     ├── Conflict              the input contradicts what the repository already holds

@@ -6,13 +6,13 @@ Three questions, each a documented query of ``ontology/queries/`` and a typed re
 - :func:`runs_since` — the runs of an experiment since a time, a run, or the last run that did a
   step of some kind, e.g. the last deployment (``runs-since.rq``, ``runs-latest-with-step.rq``);
 - :func:`trace` — every run of an experiment and every artifact they produced or used, each shown
-  once with the runs that produced and used it (``runs-summary.rq``, ``trace-io.rq``,
-  ``trace-artifacts.rq``).
+  once with the runs that produced and used it (``runs-summary.rq``, ``trace-artifacts.rq``,
+  ``trace-locations.rq``).
 
-The trace is three set-oriented queries whatever the number of runs, never one per run. Every
-query reads a run inside its own named graph (``GRAPH ?run``): descriptions that many runs repeat
-(a shared dataset, an agent, a workflow) are then joined once per run, not once per graph that
-repeats them.
+The trace is three set-oriented queries whatever the number of runs, never one per run, and the
+artifacts come back aggregated, one row each. Every query reads a run inside its own named graph
+(``GRAPH ?run``): descriptions that many runs repeat (a shared dataset, an agent, a workflow) are
+then joined once per run, not once per graph that repeats them.
 
 >>> import kgrepo
 >>> from kgrepo import history
@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from pyoxigraph import NamedNode
 
 from kgrepo import _resolve, _terms, queries
+from kgrepo._vocab import KG
 from kgrepo.errors import InvalidInput, NotFound
 from kgrepo.records import Cause, Status, Workflow
 from kgrepo.results import ArtifactInfo, Result, RunSummary, TriggerInfo
@@ -238,27 +239,27 @@ def trace(repo: Repository, experiment: object) -> Trace:
     """
     exp = _resolve.require(repo, experiment, "experiment")
     runs = _summaries(repo.select(queries.text("runs-summary"), experiment=exp))
+    rows = repo.select(queries.text("trace-artifacts"), experiment=exp)
+    locations: dict[str, Row] = {}
+    for row in repo.select(queries.text("trace-locations"), experiment=exp):
+        key = "uri" if row["property"] == KG.uri.value else "digest"
+        locations.setdefault(row["artifact"], {})[key] = row["value"]
+    infos = artifact_infos(repo, ({**row, **locations.get(row["artifact"], {})} for row in rows))
     position = {run.iri: i for i, run in enumerate(runs)}
-    produced: dict[str, set[str]] = {}
-    used: dict[str, set[str]] = {}
-    for row in repo.select(queries.text("trace-io"), experiment=exp):
-        target = produced if row["role"] == "produced" else used
-        target.setdefault(row["artifact"], set()).add(row["run"])
-    infos = artifact_infos(repo, repo.select(queries.text("trace-artifacts"), experiment=exp))
     last = len(position)
 
-    def in_order(iris: Iterable[str]) -> tuple[str, ...]:
-        return tuple(sorted(iris, key=lambda r: (position.get(r, last), r)))
+    def in_order(iris: str | None) -> tuple[str, ...]:
+        return tuple(sorted((iris or "").split(), key=lambda r: (position.get(r, last), r)))
 
-    entries = []
-    for iri in produced.keys() | used.keys():
-        info = infos.get(iri) or ArtifactInfo(iri, iri, "Artifact")
-        entries.append(
-            TraceArtifact(info, in_order(produced.get(iri, ())), in_order(used.get(iri, ())))
+    entries = [
+        TraceArtifact(
+            infos[row["artifact"]], in_order(row.get("producedBy")), in_order(row.get("usedBy"))
         )
+        for row in rows
+    ]
 
     def first_run(entry: TraceArtifact) -> tuple[int, str, str, str]:
-        touched = (*entry.produced_by, *entry.used_by)
+        touched = (*entry.produced_by[:1], *entry.used_by[:1])
         first = min((position.get(r, last) for r in touched), default=last)
         return (first, entry.artifact.kind, entry.artifact.name, entry.artifact.iri)
 
@@ -267,9 +268,10 @@ def trace(repo: Repository, experiment: object) -> Trace:
 
 # -- shared with kgrepo.dag ------------------------------------------------------------------------
 def artifact_infos(repo: Repository, rows: Iterable[Row]) -> dict[str, ArtifactInfo]:
-    """:class:`ArtifactInfo` by IRI from rows with ``artifact``, ``name``, ``type`` and optional
-    ``uri`` and ``digest`` (one row per type). The kind is the most specific known kind among the
-    types (built-in or custom); where rows disagree, the smallest value of each field is kept."""
+    """:class:`ArtifactInfo` by IRI from rows with ``artifact``, ``name``, ``type`` (or ``types``,
+    space-separated) and optional ``uri`` and ``digest``. The kind is the most specific known kind
+    among the types (built-in or custom); where rows disagree, the smallest value of each field is
+    kept."""
     depth = _kind_depths(repo)
     fields: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -279,9 +281,10 @@ def artifact_infos(repo: Repository, rows: Iterable[Row]) -> dict[str, ArtifactI
             value = row.get(key)
             if value is not None and (current.get(key) is None or str(value) < current[key]):
                 current[key] = str(value)
-        known = depth.get(row.get("type", ""))
-        if known is not None and known > current["kind"]:
-            current["kind"] = known
+        types = row["types"].split() if "types" in row else [row.get("type", "")]
+        for known in (depth.get(t) for t in types):
+            if known is not None and known > current["kind"]:
+                current["kind"] = known
     return {
         iri: ArtifactInfo(
             iri, f.get("name", iri), f["kind"][1], uri=f.get("uri"), digest=f.get("digest")

@@ -295,7 +295,7 @@ def _compare_steps(
     if exe_a != exe_b:
         differences.append(f"executable: {exe_a} != {exe_b}")
     for key in sorted(set(a.settings) | set(b.settings)):
-        if a.settings.get(key) != b.settings.get(key):
+        if repr(a.settings.get(key)) != repr(b.settings.get(key)):  # 1 != 1.0 != True
             differences.append(
                 f"parameter {key}: {a.settings.get(key)!r} != {b.settings.get(key)!r}"
             )

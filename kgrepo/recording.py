@@ -94,7 +94,7 @@ class Run:
         self.agent = agent or trigger.by
         self.workflow = workflow
         self.name = _terms.name("Run", name) if name is not None else None
-        self.config = _terms.flatten("Run", config or {})
+        self.config = _terms.flatten("Run", config or {}, what="config")
         self.annotations = dict(annotations or {})
         self.iri = self.repository._minter.run()
         self.status: Status | None = None
@@ -196,6 +196,8 @@ class Run:
             raise InvalidInput(
                 f"Step {name!r}", "executable", executable, "expected a kgrepo.Executable"
             )
+        _terms.name("Step", name)
+        _terms.text(f"Step {name!r}", "kind", kind)
         with self._lock:
             self._steps += 1
             number = self._steps

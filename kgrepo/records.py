@@ -146,10 +146,12 @@ class Executable:
     def __post_init__(self) -> None:
         entity = f"Executable {self.name!r}"
         _terms.name(entity, self.name)
-        for field_name in ("version", "digest", "description"):
+        for field_name in ("version", "description"):
             value = getattr(self, field_name)
             if value is not None:
                 _terms.text(entity, field_name, value)
+        if self.digest is not None:
+            _terms.digest(entity, self.digest)
         if self.uri is not None:
             _terms.iri(entity, "uri", self.uri)
 

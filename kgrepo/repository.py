@@ -75,6 +75,7 @@ class Repository:
 
         One process at a time may open a path; others get :class:`~kgrepo.errors.StoreUnavailable`.
         """
+        Minter(base)  # refuse a bad base before anything is created on disk
         return cls(OxigraphStore(Path(path)), base=base)
 
     @classmethod
@@ -105,32 +106,44 @@ class Repository:
     ) -> Experiment:
         """The experiment called ``name``, created on first use.
 
-        Asking again for an existing experiment returns it; a ``goal`` that contradicts the
-        recorded one is refused, so two scripts cannot silently disagree about an experiment.
+        Asking again for an existing experiment returns it, adding a ``goal`` it did not have
+        and the ``annotations`` it does not have yet; a goal that contradicts the recorded one is
+        refused, so two scripts cannot silently disagree about an experiment.
         """
         name = _terms.name("Experiment", name)
         entity = f"Experiment {name!r}"
         if goal is not None:
             _terms.text(entity, "goal", goal)
         iri = self._minter.experiment(name)
+        t = self._describer.triples()
+        self._describer.annotations(t, iri, annotations or {}, entity)
+        self._validate(t)
         with self._lock:
             rows = self.select(queries.text("experiment"), experiment=iri)
-            if rows:
-                recorded = rows[0].get("goal")
-                if goal is not None and recorded is not None and goal != recorded:
-                    raise InvalidInput(
-                        entity, "goal", goal, f"the experiment exists with goal {recorded!r}"
-                    )
-                return Experiment(self, iri, name, recorded)
-            t = self._describer.triples()
-            t.type(iri, KG.Experiment)
-            t.add(iri, RDFS.label, Literal(name))
-            t.add(iri, KG.createdAt, _terms.timestamp())
-            if goal is not None:
-                t.add(iri, KG.goal, Literal(goal))
-            self._describer.annotations(t, iri, annotations or {}, entity)
-            self._write(iri, t)
-        return Experiment(self, iri, name, goal)
+            if not rows:
+                t.type(iri, KG.Experiment)
+                t.add(iri, RDFS.label, Literal(name))
+                t.add(iri, KG.createdAt, _terms.timestamp())
+                t.optional(iri, KG.goal, Literal(goal) if goal is not None else None)
+                self._write(iri, t)
+                return Experiment(self, iri, name, goal)
+            recorded = rows[0].get("goal")
+            if goal is not None and recorded is not None and goal != recorded:
+                raise InvalidInput(
+                    entity, "goal", goal, f"the experiment exists with goal {recorded!r}"
+                )
+            have = {
+                (r["key"], r["value"])
+                for r in self.select(queries.text("experiment-annotations"), subject=iri)
+            }
+            new = self._describer.triples()
+            if goal is not None and recorded is None:
+                new.add(iri, KG.goal, Literal(goal))
+            missing = {k: v for k, v in (annotations or {}).items() if (k, v) not in have}
+            self._describer.annotations(new, iri, missing, entity)
+            if new.items:
+                self._write(iri, new)
+        return Experiment(self, iri, name, goal if recorded is None else recorded)
 
     def experiments(self) -> list[dict[str, Any]]:
         """Every experiment: IRI, name, goal, creation time and number of runs."""
@@ -214,7 +227,7 @@ class Repository:
         t = self._describer.triples()
         t.add(iri, KG.status, Status.ABANDONED.iri)
         t.add(iri, PROV.endedAtTime, _terms.timestamp())
-        t.add(iri, KG.errorMessage, Literal(reason))
+        t.add(iri, KG.reason, Literal(reason))
         self.store.replace([Quad(iri, KG.status, Status.RUNNING.iri, iri)], t.quads(iri))
 
     # -- querying ----------------------------------------------------------------------------------

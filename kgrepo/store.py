@@ -24,7 +24,7 @@ from pyoxigraph import (
     Variable,
 )
 
-from kgrepo.errors import QuerySyntaxError, StoreUnavailable
+from kgrepo.errors import InvalidInput, QuerySyntaxError, StoreUnavailable
 
 Term = NamedNode | BlankNode | Literal
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
@@ -88,7 +88,7 @@ class OxigraphStore:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._store = Store(str(path)) if path is not None else Store()
+            self._handle: Store | None = Store(str(path)) if path is not None else Store()
         except OSError as err:
             raise StoreUnavailable(
                 f"cannot open the store at {str(path)!r}: {err}. "
@@ -96,6 +96,12 @@ class OxigraphStore:
                 "process at a time; close the other process or share the repository through a "
                 "SPARQL server."
             ) from err
+
+    @property
+    def _store(self) -> Store:
+        if self._handle is None:
+            raise StoreUnavailable("the repository is closed; open it again to use it")
+        return self._handle
 
     def extend(self, quads: Sequence[Quad]) -> None:
         """Adds the quads in one transaction."""
@@ -131,6 +137,16 @@ class OxigraphStore:
             )
         except SyntaxError as err:
             raise syntax_error(err) from None
+        except RuntimeError as err:
+            if "SELECT projection" in str(err):
+                raise InvalidInput(
+                    "Query",
+                    "bindings",
+                    sorted(substitutions),
+                    f"{err}: a bound variable must "
+                    "appear in the SELECT clause (pyoxigraph's substitution rule)",
+                ) from None
+            raise
 
     def update(self, text: str) -> None:
         """Runs a SPARQL update (administrators only; kgrepo's own writes use extend/replace)."""
@@ -167,5 +183,7 @@ class OxigraphStore:
             self._store.flush()
 
     def close(self) -> None:
-        self.flush()
-        del self._store
+        """Flushes and closes the store; closing again does nothing."""
+        if self._handle is not None:
+            self.flush()
+            self._handle = None

@@ -11,6 +11,7 @@ anything else, so the fast path can never silently check less than the shapes sa
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -18,13 +19,14 @@ from dataclasses import dataclass
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
-from kgrepo._vocab import RDF, RDFS, SH
+from kgrepo._vocab import RDF, RDFS, SH, XSD
 from kgrepo.errors import ValidationError
 
 Term = NamedNode | BlankNode | Literal
 Triple = tuple[Term, NamedNode, Term]
 
 _FIRST, _REST, _NIL = (NamedNode(RDF.NS + n) for n in ("first", "rest", "nil"))
+_NODE_KNOWN = {RDF.type, SH.targetClass, SH.property, RDFS.comment, RDFS.label}
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 _KNOWN = {
     SH.path,
@@ -76,7 +78,9 @@ class PropertyRule:
         if self.node_kind == SH.Literal and not isinstance(value, Literal):
             return "must be a literal value"
         if self.datatype is not None and (
-            not isinstance(value, Literal) or value.datatype != self.datatype
+            not isinstance(value, Literal)
+            or value.datatype != self.datatype
+            or not _well_formed(value.value, self.datatype)
         ):
             return f"must be of type {_local(self.datatype)}"
         if self.allowed is not None and value not in self.allowed:
@@ -129,7 +133,7 @@ class Validator:
                         if found is not None:
                             value, reason = found
                             raise ValidationError(
-                                describe(subject), prop.field, value, reason, str(rule.shape)
+                                describe(subject), prop.field, value, reason, _name(rule.shape)
                             )
 
 
@@ -140,6 +144,13 @@ def compile_shapes(quads: Iterable[Quad]) -> list[NodeRule]:
         out[q.subject][q.predicate].append(q.object)  # type: ignore[index,arg-type]
     rules = []
     for shape, props in out.items():
+        if SH.NodeShape not in props.get(RDF.type, ()) and SH.targetClass not in props:
+            continue  # a property shape or list node, compiled with its node shape
+        unknown = set(props) - _NODE_KNOWN
+        if unknown:
+            raise ValueError(
+                f"unsupported SHACL terms in node shape {shape}: {sorted(map(str, unknown))}"
+            )
         for target in props.get(SH.targetClass, ()):
             properties = tuple(_property(out, p) for p in props.get(SH.property, ()))
             rules.append(NodeRule(shape, target, properties))  # type: ignore[arg-type]
@@ -158,8 +169,13 @@ def _property(out: dict[Term, dict[NamedNode, list[Term]]], node: Term) -> Prope
         raise ValueError(f"only single-IRI sh:path is supported, got {path}")
     flags = 0
     for letter in _text(props, SH.flags) or "":
+        if letter not in _FLAGS:
+            raise ValueError(f"unsupported sh:flags letter {letter!r} (supported: imsx)")
         flags |= _FLAGS[letter]
     pattern = _text(props, SH.pattern)
+    if pattern is not None and not flags & re.MULTILINE:
+        # XPath's "$" ends the string; Python's also matches before a final newline.
+        pattern = re.sub(r"(?<!\\)\$", r"\\Z", pattern)
     allowed = _one(props, SH.in_)
     return PropertyRule(
         path=path,
@@ -199,6 +215,25 @@ def _list(out: dict[Term, dict[NamedNode, list[Term]]], head: Term) -> list[Term
     return items
 
 
+_LEXICAL = {
+    XSD.integer: re.compile(r"[+-]?[0-9]+\Z"),
+    XSD.double: re.compile(r"([+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?INF|NaN)\Z"),
+    XSD.boolean: re.compile(r"(true|false|1|0)\Z"),
+}
+
+
+def _well_formed(lexical: str, datatype: NamedNode) -> bool:
+    """Whether ``lexical`` is a valid value of ``datatype`` (as pySHACL checks it)."""
+    if datatype == XSD.dateTime:
+        try:
+            dt.datetime.fromisoformat(lexical)
+        except ValueError:
+            return False
+        return "T" in lexical
+    pattern = _LEXICAL.get(datatype)
+    return pattern is None or pattern.match(lexical) is not None
+
+
 def _lexical(term: Term) -> str:
     return term.value if isinstance(term, Literal | NamedNode) else str(term)
 
@@ -213,3 +248,7 @@ def _show(term: Term) -> object:
     if isinstance(term, Literal):
         return term.value
     return str(term)
+
+
+def _name(node: Term) -> str:
+    return node.value if isinstance(node, NamedNode) else str(node)

@@ -13,6 +13,7 @@ import importlib.metadata
 import io
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -53,9 +54,7 @@ def all_quads(repo: Repository) -> set[Quad]:
 
 
 def graphs_of(repo: Repository, subject: NamedNode, predicate: NamedNode) -> set[str]:
-    rows = repo.select(
-        "SELECT ?s ?p ?g WHERE { GRAPH ?g { ?s ?p ?o } }", s=subject, p=predicate
-    )
+    rows = repo.select("SELECT ?s ?p ?g WHERE { GRAPH ?g { ?s ?p ?o } }", s=subject, p=predicate)
     return {r["g"] for r in rows}
 
 
@@ -88,9 +87,7 @@ def record_sketch(repo: Repository) -> dict[str, object]:
     with exp.run(trigger=trigger, config={"seed": 1}) as run:
         exe = Executable("train.py", version="a1")
         with run.step("train", kind="train", executable=exe) as step:
-            data = step.use(
-                Dataset("digits", uri="file:///data/digits.csv", digest="sha256:ab")
-            )
+            data = step.use(Dataset("digits", uri="file:///data/digits.csv", digest="sha256:ab"))
             step.set_params(C=1.0, kernel="rbf")
             model = step.produce(Model("svc", framework=("scikit-learn", "1.5")))
             metric = step.log_metric("accuracy", 0.97, of=model)
@@ -132,7 +129,8 @@ def test_sketch_of_the_issue_records_the_whole_lineage(repo: Repository) -> None
 
     settings = repo.select(
         """SELECT ?owner ?name ?value WHERE {
-             ?owner kg:hasSetting ?s . ?s kg:parameter ?p ; kg:value ?value . ?p rdfs:label ?name }"""
+             ?owner kg:hasSetting ?s . ?s kg:parameter ?p ; kg:value ?value .
+             ?p rdfs:label ?name }"""
     )
     assert sorted((s["owner"], s["name"], s["value"]) for s in settings) == sorted(
         [(iri(step), "C", 1.0), (iri(step), "kernel", "rbf"), (iri(run), "seed", 1)]
@@ -150,7 +148,8 @@ def test_sketch_of_the_issue_records_the_whole_lineage(repo: Repository) -> None
 
     trigger = repo.select(
         """SELECT ?run ?cause ?who WHERE {
-             ?run kg:triggeredBy ?e . ?e kg:cause ?cause ; kg:attributedTo ?a . ?a rdfs:label ?who }""",
+             ?run kg:triggeredBy ?e . ?e kg:cause ?cause ; kg:attributedTo ?a .
+             ?a rdfs:label ?who }""",
         run=iri(run),
     )
     assert trigger == [{"run": iri(run), "cause": KG + "Manual", "who": "alice"}]
@@ -206,10 +205,13 @@ def test_each_run_and_each_experiment_has_its_own_named_graph(repo: Repository) 
 
 def test_an_exception_in_a_step_fails_step_and_run_and_propagates(repo: Repository) -> None:
     exp = repo.experiment("failing")
-    with pytest.raises(RuntimeError, match="^out of memory$"):
-        with exp.run() as run, run.step("train") as step:
-            step.use(Dataset("d", digest="sha256:aa"))
-            raise RuntimeError("out of memory")
+    with (
+        pytest.raises(RuntimeError, match=r"^out of memory$"),
+        exp.run() as run,
+        run.step("train") as step,
+    ):
+        step.use(Dataset("d", digest="sha256:aa"))
+        raise RuntimeError("out of memory")
     assert run.status is Status.FAILED
     assert step.status is Status.FAILED
     for entity in (run, step):
@@ -239,9 +241,12 @@ def test_a_step_used_after_its_run_ended_raises_invalid_state(repo: Repository) 
         step.log_metric("accuracy", 0.5)
     with pytest.raises(InvalidState, match=r"run <.*> has ended \(Succeeded\)"):
         run.step("another")
-    assert repo.select(
-        "SELECT ?x WHERE { ?x rdfs:label ?l FILTER(?l IN ('late data', 'open', 'another')) }"
-    ) == []
+    assert (
+        repo.select(
+            "SELECT ?x WHERE { ?x rdfs:label ?l FILTER(?l IN ('late data', 'open', 'another')) }"
+        )
+        == []
+    )
 
 
 def test_a_step_used_after_it_ended_raises_invalid_state(repo: Repository) -> None:
@@ -327,20 +332,25 @@ def test_after_refuses_a_step_of_another_run(repo: Repository) -> None:
     exp = repo.experiment("order")
     with exp.run() as first, first.step("a") as a:
         pass
-    with exp.run() as second:
-        with pytest.raises(InvalidInput, match="field 'after'.*expected steps of the same run"):
-            second.step("b", after=[a])
+    with (
+        exp.run() as second,
+        pytest.raises(InvalidInput, match=r"field 'after'.*expected steps of the same run"),
+    ):
+        second.step("b", after=[a])
 
 
 def test_annotations_are_queryable(repo: Repository) -> None:
     exp = repo.experiment("notes", annotations={"owner": "team-a"})
-    with exp.run(annotations={"ticket": 42, "tags": ["x", "y"]}) as run:
-        with run.step("s", annotations={"gpu": True}) as step:
-            step.annotate(comment="looked fine")
-            data = step.use(Dataset("d", annotations={"licence": "CC-BY", "weight": 0.5}))
+    with (
+        exp.run(annotations={"ticket": 42, "tags": ["x", "y"]}) as run,
+        run.step("s", annotations={"gpu": True}) as step,
+    ):
+        step.annotate(comment="looked fine")
+        data = step.use(Dataset("d", annotations={"licence": "CC-BY", "weight": 0.5}))
     rows = repo.select(
         """SELECT ?owner ?key ?value WHERE {
-             ?owner kg:annotation ?a . ?a a kg:Annotation ; kg:key ?key ; kg:annotationValue ?value }"""
+             ?owner kg:annotation ?a .
+             ?a a kg:Annotation ; kg:key ?key ; kg:annotationValue ?value }"""
     )
     assert sorted((r["owner"], r["key"], str(r["value"])) for r in rows) == sorted(
         [
@@ -541,16 +551,16 @@ def test_custom_kind_is_recorded_and_queried_like_a_builtin(repo: Repository) ->
                            kind=Validation.iri)  # fmt: skip
     assert sorted(r["name"] for r in by_class) == ["check-1", "check-2"]
     verdict = Validation.attributes["verdict"].predicate
-    rows = repo.select(
-        "SELECT ?v ?verdict WHERE { ?v ?verdict 'pass' }", verdict=verdict
-    )
+    rows = repo.select("SELECT ?v ?verdict WHERE { ?v ?verdict 'pass' }", verdict=verdict)
     assert [r["v"] for r in rows] == [iri(check)]
     assert value(repo, check.iri, Validation.attributes["score"].predicate.value) == 0.75
     assert value(repo, check.iri, Validation.attributes["attempts"].predicate.value) == 2
     # a custom kind is an artifact, a PROV-O entity, and generated by the step
     artifacts = repo.select("SELECT ?x WHERE { ?x a kg:Artifact ; rdfs:label 'check-2' }")
     assert len(artifacts) == 1
-    entities = repo.select("SELECT ?s ?x WHERE { ?x a prov:Entity ; prov:wasGeneratedBy ?s }", s=step.iri)
+    entities = repo.select(
+        "SELECT ?s ?x WHERE { ?x a prov:Entity ; prov:wasGeneratedBy ?s }", s=step.iri
+    )
     assert {iri(check)} <= {r["x"] for r in entities}
     assert repo.kind("Validation") == Validation
     assert "Validation" in [k.name for k in repo.kinds()]
@@ -580,7 +590,7 @@ def test_a_conflicting_redefinition_raises_conflict_and_writes_nothing(repo: Rep
     repo.register_kind("Validation", VALIDATION)
     before = all_quads(repo)
     changed = {**VALIDATION, "attempts": str}
-    with pytest.raises(Conflict, match="attribute 'attempts' is registered as int.*says str"):
+    with pytest.raises(Conflict, match=r"attribute 'attempts' is registered as int.*says str"):
         repo.register_kind("Validation", changed)
     with pytest.raises(Conflict, match="attribute 'extra' is registered as absent"):
         repo.register_kind("Validation", {**VALIDATION, "extra": bool})
@@ -611,7 +621,7 @@ def test_custom_kinds_survive_reopening(tmp_path: Path) -> None:
         assert len(rows) == 1
 
 
-# -- PROV-O and ML-Schema, with no reasoner ----------------------------------------------------------
+# -- PROV-O and ML-Schema, with no reasoner ------------------------------------------------------
 
 
 @dataclass
@@ -707,14 +717,15 @@ def test_prov_agents_triggers_and_times_are_present(repo: Repository) -> None:
             rows[0]["agent"]
         }
     attributed = repo.select(
-        "SELECT ?e ?who WHERE { ?e prov:wasAttributedTo ?a . ?a a prov:SoftwareAgent ; rdfs:label ?who }",
+        """SELECT ?e ?who WHERE {
+             ?e prov:wasAttributedTo ?a . ?a a prov:SoftwareAgent ; rdfs:label ?who }""",
         e=rows[0]["event"],
     )
     assert [r["who"] for r in attributed] == ["airflow"]
     assert repo.query("ASK { ?s prov:wasInformedBy ?p }", s=p.train.iri, p=p.prepare.iri)
 
 
-# -- crash consistency (on-disk only) -----------------------------------------------------------------
+# -- crash consistency (on-disk only) -------------------------------------------------------------
 
 CRASHING_SCRIPT = textwrap.dedent(
     """
@@ -769,13 +780,17 @@ def test_a_crash_leaves_a_consistent_running_run(tmp_path: Path) -> None:
 
         repo.abandon(run_iri, reason="killed by the test")
         assert status(repo, run_iri) == "Abandoned"
-        assert value(repo, run_iri, KG + "errorMessage") == "killed by the test"
-        assert isinstance(value(repo, run_iri, "http://www.w3.org/ns/prov#endedAtTime"), dt.datetime)
+        assert value(repo, run_iri, KG + "reason") == "killed by the test"
+        assert isinstance(
+            value(repo, run_iri, "http://www.w3.org/ns/prov#endedAtTime"), dt.datetime
+        )
         assert repo.stale_runs() == []
         after = all_quads(repo)
         with pytest.raises(InvalidInput, match="field 'status' = 'Abandoned': only a running run"):
             repo.abandon(run_iri)
-        with pytest.raises(NotFound, match="no run <https://kgrepo.example/run/unknown>"):
+        with pytest.raises(
+            NotFound, match=re.escape("no run <https://kgrepo.example/run/unknown>")
+        ):
             repo.abandon("https://kgrepo.example/run/unknown")
         assert all_quads(repo) == after
 
@@ -817,7 +832,9 @@ def test_a_second_process_gets_store_unavailable(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(StoreUnavailable, match="cannot open the store at .*one process at a time"):
+        with pytest.raises(
+            StoreUnavailable, match=r"cannot open the store at .*one process at a time"
+        ):
             Repository.open(path)
     finally:
         holder.communicate("", timeout=60)
@@ -827,12 +844,21 @@ def test_a_second_process_gets_store_unavailable(tmp_path: Path) -> None:
 
 
 def test_opening_the_same_path_twice_in_one_process_gets_store_unavailable(tmp_path: Path) -> None:
-    with Repository.open(tmp_path / "store"):
-        with pytest.raises(StoreUnavailable, match="cannot open the store at"):
-            Repository.open(tmp_path / "store")
+    with (
+        Repository.open(tmp_path / "store"),
+        pytest.raises(StoreUnavailable, match="cannot open the store at"),
+    ):
+        Repository.open(tmp_path / "store")
 
 
-# -- export and import -------------------------------------------------------------------------------
+@pytest.mark.parametrize("where", ["memory", "disk"])
+def test_closing_twice_is_harmless(tmp_path: Path, where: str) -> None:
+    repo = Repository.in_memory() if where == "memory" else Repository.open(tmp_path / "store")
+    repo.close()
+    repo.close()
+
+
+# -- export and import ---------------------------------------------------------------------------
 
 
 def record_varied(repo: Repository) -> None:
@@ -872,12 +898,21 @@ def test_dump_and_load_refuse_other_formats(repo: Repository, format: str) -> No
 @pytest.mark.parametrize(
     ("format", "data"),
     [
-        ("nquads", b'<http://a/s> <http://a/p> "ok" <http://a/g> .\n<http://a/s> <http://a/p> "open .\n'),
-        ("nquads", b"<http://a/s> <http://a/p> <http://a/o> <http://a/g> .\n<rel> <http://a/p> <http://a/o> .\n"),
+        (
+            "nquads",
+            b'<http://a/s> <http://a/p> "ok" <http://a/g> .\n<http://a/s> <http://a/p> "open .\n',
+        ),
+        (
+            "nquads",
+            b"<http://a/s> <http://a/p> <http://a/o> <http://a/g> .\n"
+            b"<rel> <http://a/p> <http://a/o> .\n",
+        ),
         ("trig", b"@prefix a: <http://a/> .\na:g { a:s a:p a:o . }\na:g2 { a:s a:p }\n"),
     ],
 )
-def test_a_file_that_does_not_parse_adds_nothing(repo: Repository, format: str, data: bytes) -> None:
+def test_a_file_that_does_not_parse_adds_nothing(
+    repo: Repository, format: str, data: bytes
+) -> None:
     record_varied(repo)
     before = all_quads(repo)
     with pytest.raises(InvalidInput, match=f"Import: field 'data' = '{format}': does not parse"):

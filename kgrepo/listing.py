@@ -1,0 +1,675 @@
+"""FR1: the artifacts of a kind, filtered and sorted, one page at a time.
+
+:func:`list_artifacts` answers "which models were trained with scikit-learn, best accuracy first?"
+for any kind, built-in or custom (FR11); a kind includes its sub-kinds, so listing ``"Dataset"``
+also lists the artifacts of a custom kind registered with ``parent=DATASET``.
+
+How a page is read, and why:
+
+1. One *key query* (built from the fixed fragments below, with numbered variables, every value and
+   predicate bound, never formatted in) selects the matching artifacts and computes each one's sort
+   key. Oxigraph sorts it by the key alone; sorting by the artifact IRI too would decode an IRI
+   string at every comparison between equal keys, which costs more than the rest of the query.
+   Ties are broken here instead, by IRI, on the few rows that share the page's last key: the page
+   is read from the sorted stream until the key after the page differs, so rows are never
+   decoded beyond it (except the rows skipped by ``offset``).
+2. Keyset pagination: the cursor carries the last (key, IRI) of the page, and the next key query
+   keeps only the rows after it (``?key > ?lastKey || (?key = ?lastKey && STR(?artifact) >
+   ?lastIri)``), so a page deep in the listing costs what the first one costs. ``offset`` is
+   accepted as well; it reads and drops the rows before the page.
+3. Only the page's artifacts are then described (``list-artifact.rq``, one query each).
+
+Artifacts described in several runs are one artifact: where the descriptions disagree, the sort key
+is the smallest value (the largest when descending) and the summary shows the smallest value of
+each field. A metric is a :data:`~kgrepo.METRICS` artifact that ``kg:evaluates`` the artifact; an
+artifact with several values of a measure sorts by the best one in the listing's direction, and a
+metric condition holds when any of its values satisfies it.
+
+>>> import kgrepo
+>>> from kgrepo.listing import list_artifacts
+>>> repo = kgrepo.Repository.in_memory()
+>>> with repo.experiment("digits").run() as run:
+...     for name, accuracy in (("svc", 0.97), ("tree", 0.84), ("knn", 0.91)):
+...         with run.step(f"train {name}", kind="train") as step:
+...             model = step.produce(kgrepo.Model(name, framework="scikit-learn"))
+...             _ = step.log_metric("accuracy", accuracy, of=model)
+>>> page = list_artifacts(repo, "Model", metrics={"accuracy": (">=", 0.9)},
+...                       sort="metric:accuracy", descending=True, limit=1)
+>>> [(m.name, m.sort_value) for m in page.items], page.total
+([('svc', 0.97)], 2)
+>>> page = list_artifacts(repo, "Model", metrics={"accuracy": (">=", 0.9)},
+...                       sort="metric:accuracy", descending=True, limit=1,
+...                       cursor=page.next_cursor)
+>>> [m.name for m in page.items], page.next_cursor
+(['knn'], None)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pyoxigraph import Literal, NamedNode, QuerySolutions
+
+from kgrepo import _terms, queries
+from kgrepo._vocab import KG, RDF, RDFS, XSD
+from kgrepo.artifacts import ArtifactKind
+from kgrepo.errors import InvalidInput
+from kgrepo.results import ArtifactInfo, Result
+
+if TYPE_CHECKING:
+    from kgrepo.repository import Repository
+    from kgrepo.store import Term
+
+__all__ = [
+    "MAX_LIMIT",
+    "OPERATORS",
+    "ArtifactPage",
+    "ArtifactSummary",
+    "list_artifacts",
+]
+
+#: The largest page :func:`list_artifacts` returns.
+MAX_LIMIT = 1000
+#: The comparisons a metric condition may use.
+OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
+
+_ENTITY = "Listing"
+_CURSOR_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class ArtifactSummary(ArtifactInfo):
+    """One artifact of a listing: what :class:`~kgrepo.results.ArtifactInfo` says, plus when it
+    was produced (``None`` for an artifact only ever used), its sort key (``sort_value``, ``None``
+    when it has none, e.g. no such metric) and its kind's attributes that are set."""
+
+    created: dt.datetime | None = None
+    sort_value: Any = None
+    attributes: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class ArtifactPage(Result):
+    """One page of a listing. ``next_cursor`` (opaque text) asks for the next page, ``None`` on
+    the last one. ``total`` counts every matching artifact; it is given with the first page and with
+    ``offset`` pages, and is ``None`` on pages asked by cursor (the count is the first page's)."""
+
+    items: tuple[ArtifactSummary, ...]
+    next_cursor: str | None
+    total: int | None
+
+
+# -- the fields a listing can filter and sort on ---------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    name: str
+    predicate: NamedNode
+    type: type
+    anyuri: bool = False
+
+    @property
+    def by_value(self) -> bool:
+        """Compared by value (``FILTER(?x = ?v)``: 1.0 = 1.00, the same instant in two time
+        zones) rather than by term (an index lookup)."""
+        return self.type in (float, dt.datetime)
+
+
+#: Fields every artifact has, besides its kind's attributes.
+COMMON_FIELDS = {
+    f.name: f
+    for f in (
+        _Field("name", RDFS.label, str),
+        _Field("uri", KG.uri, str, anyuri=True),
+        _Field("digest", KG.digest, str),
+        _Field("version", KG.version, str),
+        _Field("description", RDFS.comment, str),
+        _Field("created", KG.createdAt, dt.datetime),
+    )
+}
+
+
+def _fields(kind: ArtifactKind) -> dict[str, _Field]:
+    own = {a.name: _Field(a.name, a.predicate, a.type) for a in kind.attributes.values()}
+    return {**COMMON_FIELDS, **own}
+
+
+# -- query fragments: the text depends on the request's shape only, never on its values ------------
+_SELECT = """SELECT {projection} ?artifact ?key WHERE {{
+  {{ SELECT {group} ?artifact ({aggregate}(?sortValue) AS ?key) WHERE {{
+      {{ SELECT DISTINCT {selection_vars} ?artifact WHERE {{
+          ?artifact a ?kind .
+{selection}
+      }} }}
+{conditions}
+{sort_value}
+  }} GROUP BY {group} ?artifact }}
+{after}
+}}
+ORDER BY (!BOUND(?key)) {order}(?key)
+"""
+_COUNT = """SELECT {selection_vars} (COUNT(DISTINCT ?artifact) AS ?total) WHERE {{
+  {{ SELECT DISTINCT {selection_vars} ?artifact WHERE {{
+      ?artifact a ?kind .
+{selection}
+  }} }}
+{conditions}
+}}
+GROUP BY {selection_vars}
+"""
+_WHERE_TERM = "          ?artifact ?p{i} ?v{i} ."
+_WHERE_VALUE = "          ?artifact ?p{i} ?x{i} . FILTER(?x{i} = ?v{i})"
+_ANNOTATION_TEXT = (
+    "          ?artifact kg:annotation ?a{i} . ?a{i} kg:key ?k{i} ; kg:annotationValue ?y{i} ."
+    " FILTER(STR(?y{i}) = ?w{i})"
+)
+_ANNOTATION_VALUE = (
+    "          ?artifact kg:annotation ?a{i} . ?a{i} kg:key ?k{i} ; kg:annotationValue ?y{i} ."
+    " FILTER(?y{i} = ?w{i})"
+)
+_METRIC = """      {{ SELECT DISTINCT ?measure{i} ?threshold{i} ?artifact WHERE {{
+          ?metric{i} kg:measure ?measure{i} ; kg:evaluates ?artifact ; kg:value ?value{i} .
+          FILTER(?value{i} {op} ?threshold{i})
+      }} }}"""
+_SORT_PROPERTY = "      OPTIONAL { ?artifact ?sortBy ?sortValue }"
+_SORT_METRIC = (
+    "      OPTIONAL { ?sortMetric kg:measure ?sortMeasure ; kg:evaluates ?artifact ;"
+    " kg:value ?sortValue }"
+)
+_AFTER_KEY = (
+    "  FILTER(!BOUND(?key) || ?key {cmp} ?lastKey"
+    " || (?key = ?lastKey && STR(?artifact) > ?lastIri))"
+)
+_AFTER_MISSING = "  FILTER(!BOUND(?key) && STR(?artifact) > ?lastIri)"
+
+
+# -- the request, checked ----------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Request:
+    kind: ArtifactKind
+    where: tuple[tuple[_Field, Literal], ...]
+    annotations: tuple[tuple[str, Literal], ...]
+    metrics: tuple[tuple[str, NamedNode, str, Literal], ...]
+    sort: str
+    sort_field: _Field | None
+    sort_measure: NamedNode | None
+    descending: bool
+
+    def fingerprint(self) -> str:
+        """Identifies the listing (kind, filters, sort), so a cursor is not used for another."""
+        text = json.dumps(
+            [
+                self.kind.iri.value,
+                [[f.name, str(v)] for f, v in self.where],
+                [[k, str(v)] for k, v in self.annotations],
+                [[m, op, str(v)] for m, _, op, v in self.metrics],
+                self.sort,
+                self.descending,
+            ]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def list_artifacts(
+    repo: Repository,
+    kind: str | ArtifactKind,
+    *,
+    where: Mapping[str, Any] | None = None,
+    annotations: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, tuple[str, float]] | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+    offset: int | None = None,
+) -> ArtifactPage:
+    """One page of the artifacts of ``kind`` (a kind name; sub-kinds included), filtered and
+    sorted.
+
+    - ``where`` keeps artifacts whose field equals the value: an attribute of the kind
+      (``{"framework": "scikit-learn"}``, a custom kind's own attributes too) or a field every
+      artifact has (name, uri, digest, version, description, created). A value may be given as
+      text for a typed attribute (``"3"`` for an int), as the command line does.
+    - ``annotations`` keeps artifacts with an annotation of that key and value (text matches the
+      value's lexical form, ``"3"`` matches 3).
+    - ``metrics`` maps a measure to a condition, e.g. ``{"accuracy": (">=", 0.9)}``: some metric of
+      that measure evaluating the artifact satisfies it (operators: ``= != < <= > >=``).
+    - ``sort`` is ``"name"`` (the default), ``"created"``, any field above, or
+      ``"metric:<measure>"``; artifacts without a sort value come last, in either direction. Ties
+      are broken by IRI.
+    - ``limit`` (1 to :data:`MAX_LIMIT`) items per page; ``cursor`` (the previous page's
+      ``next_cursor``) or ``offset`` says where the page starts. Pages by cursor visit every
+      matching artifact exactly once even when sort keys tie; a cursor only fits the listing that
+      made it (same kind, filters and sort).
+
+    Raises :class:`~kgrepo.errors.NotFound` for an unknown kind (naming the known ones) and
+    :class:`~kgrepo.errors.InvalidInput`, naming the field and the value, for an unknown field or
+    measure, a value of the wrong type, an unknown operator, a limit or offset out of range, both
+    ``cursor`` and ``offset``, or a cursor that does not decode or belongs to another listing.
+    """
+    request = _request(repo, kind, where, annotations, metrics, sort, descending)
+    limit = _limit(limit)
+    last: tuple[Term | None, str] | None = None
+    skip = 0
+    if cursor is not None and offset is not None:
+        raise InvalidInput(_ENTITY, "offset", offset, "give either a cursor or an offset, not both")
+    if cursor is not None:
+        last = _decode_cursor(cursor, request.fingerprint())
+    elif offset is not None:
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidInput(_ENTITY, "offset", offset, "expected an integer >= 0")
+        skip = offset
+    text, bindings = _key_query(request, last)
+    results = repo.query(text, **bindings)
+    assert isinstance(results, QuerySolutions)
+    rows, more = _take(results, skip, limit)
+    items = tuple(_summary(repo, request, iri, key) for iri, key in rows)
+    next_cursor = None
+    if more and rows:
+        next_cursor = _encode_cursor(request.fingerprint(), rows[-1][1], rows[-1][0])
+    total = _total(repo, request) if cursor is None else None
+    return ArtifactPage(items, next_cursor, total)
+
+
+def _request(
+    repo: Repository,
+    kind: str | ArtifactKind,
+    where: Mapping[str, Any] | None,
+    annotations: Mapping[str, Any] | None,
+    metrics: Mapping[str, tuple[str, float]] | None,
+    sort: str | None,
+    descending: bool,
+) -> _Request:
+    if isinstance(kind, ArtifactKind):
+        kind = kind.name
+    if not isinstance(kind, str):
+        raise InvalidInput(_ENTITY, "kind", kind, "expected a kind name, e.g. 'Model'")
+    found = repo.kind(kind)
+    fields = _fields(found)
+    if not isinstance(descending, bool):
+        raise InvalidInput(_ENTITY, "descending", descending, "expected True or False")
+    checked_where = []
+    for name, value in _mapping("where", where).items():
+        field = _field(fields, found, name)
+        checked_where.append((field, _literal(field, f"where[{name!r}]", value)))
+    checked_annotations = tuple(
+        (
+            _terms.text(_ENTITY, "annotation key", key).value,
+            _annotation_literal(f"annotations[{key!r}]", value),
+        )
+        for key, value in _mapping("annotations", annotations).items()
+    )
+    measures: dict[str, NamedNode] | None = None
+    checked_metrics = []
+    for name, condition in _mapping("metrics", metrics).items():
+        measures = measures if measures is not None else _measures(repo)
+        measure = _measure(measures, f"metrics[{name!r}]", name)
+        op, threshold = _condition(f"metrics[{name!r}]", condition)
+        checked_metrics.append((name, measure, op, threshold))
+    sort = "name" if sort is None else sort
+    if not isinstance(sort, str):
+        raise InvalidInput(_ENTITY, "sort", sort, "expected a field name or 'metric:<measure>'")
+    sort_field: _Field | None = None
+    sort_measure: NamedNode | None = None
+    if sort.startswith("metric:"):
+        measures = measures if measures is not None else _measures(repo)
+        sort_measure = _measure(measures, "sort", sort.removeprefix("metric:"))
+    elif sort in fields:
+        sort_field = fields[sort]
+    else:
+        raise InvalidInput(
+            _ENTITY,
+            "sort",
+            sort,
+            f"{found.name} has no such field; sort by one of: {', '.join(sorted(fields))}, "
+            "or metric:<measure>",
+        )
+    return _Request(
+        found,
+        tuple(checked_where),
+        checked_annotations,
+        tuple(checked_metrics),
+        sort,
+        sort_field,
+        sort_measure,
+        descending,
+    )
+
+
+def _mapping(name: str, value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInput(_ENTITY, name, value, "expected a mapping")
+    for key in value:
+        if not isinstance(key, str) or not key.strip():
+            raise InvalidInput(_ENTITY, name, key, "keys must be non-empty strings")
+    return value
+
+
+def _field(fields: Mapping[str, _Field], kind: ArtifactKind, name: str) -> _Field:
+    found = fields.get(name)
+    if found is None:
+        raise InvalidInput(
+            _ENTITY,
+            f"where[{name!r}]",
+            name,
+            f"{kind.name} has no such field; it has: {', '.join(sorted(fields))}",
+        )
+    return found
+
+
+def _literal(field: _Field, label: str, value: Any) -> Literal:
+    """``value`` as the literal the field is stored as (text is parsed for typed fields)."""
+    if isinstance(value, str) and field.type is not str:
+        value = _parse(field, label, value)
+    if field.type is str:
+        if field.anyuri:
+            return _terms.uri_literal(_ENTITY, label, value)
+        return _terms.text(_ENTITY, label, value, blank_ok=True)
+    if field.type is float:
+        return _terms.number(_ENTITY, label, value)
+    if field.type is int:
+        return _terms.integer(_ENTITY, label, value)
+    if field.type is bool:
+        if not isinstance(value, bool):
+            raise InvalidInput(_ENTITY, label, value, "expected a bool")
+        return Literal(value)
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise InvalidInput(_ENTITY, label, value, "expected a timezone-aware datetime")
+    return _terms.timestamp(value)
+
+
+def _parse(field: _Field, label: str, text: str) -> Any:
+    try:
+        if field.type is int:
+            return int(text)
+        if field.type is float:
+            return float(text)
+        if field.type is bool:
+            if text.lower() in ("true", "false"):
+                return text.lower() == "true"
+            raise ValueError(text)
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        expected = {int: "an integer", float: "a number", bool: "true or false"}.get(
+            field.type, "an ISO 8601 date and time with a time zone"
+        )
+        raise InvalidInput(_ENTITY, label, text, f"expected {expected}") from None
+
+
+def _annotation_literal(label: str, value: Any) -> Literal:
+    if isinstance(value, str):
+        return Literal(value)
+    if isinstance(value, bool | int | float):
+        return _terms.scalar(_ENTITY, label, value)
+    raise InvalidInput(
+        _ENTITY, label, value, f"expected text, a number or a bool, got {type(value).__name__}"
+    )
+
+
+def _measures(repo: Repository) -> dict[str, NamedNode]:
+    return {
+        row["name"]: NamedNode(row["measure"]) for row in repo.select(queries.text("list-measures"))
+    }
+
+
+def _measure(measures: Mapping[str, NamedNode], label: str, name: str) -> NamedNode:
+    found = measures.get(name)
+    if found is None:
+        known = ", ".join(sorted(measures)) or "none yet"
+        raise InvalidInput(
+            _ENTITY, label, name, f"no metric of this measure is recorded; measures: {known}"
+        )
+    return found
+
+
+def _condition(label: str, condition: Any) -> tuple[str, Literal]:
+    if not isinstance(condition, tuple | list) or len(condition) != 2:
+        raise InvalidInput(
+            _ENTITY, label, condition, "expected (operator, number), e.g. ('>=', 0.9)"
+        )
+    op, threshold = condition
+    if op == "==":
+        op = "="
+    if op not in OPERATORS:
+        raise InvalidInput(
+            _ENTITY, label, op, f"unknown operator; use one of {' '.join(OPERATORS)}"
+        )
+    return op, _terms.number(_ENTITY, label, threshold)
+
+
+def _limit(limit: Any) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(_ENTITY, "limit", limit, f"expected an integer from 1 to {MAX_LIMIT}")
+    return limit
+
+
+# -- building and running the queries ----------------------------------------------------------------
+def _selection(request: _Request) -> tuple[list[str], list[str], dict[str, Term]]:
+    """The selection's variables, patterns and bindings (kind, where, annotations)."""
+    bindings: dict[str, Term] = {"kind": request.kind.iri}
+    variables = ["?kind"]
+    lines = []
+    for i, (field, literal) in enumerate(request.where, 1):
+        bindings[f"p{i}"], bindings[f"v{i}"] = field.predicate, literal
+        variables += [f"?p{i}", f"?v{i}"]
+        lines.append((_WHERE_VALUE if field.by_value else _WHERE_TERM).format(i=i))
+    for i, (key, literal) in enumerate(request.annotations, 1):
+        bindings[f"k{i}"], bindings[f"w{i}"] = Literal(key), literal
+        variables += [f"?k{i}", f"?w{i}"]
+        text = literal.datatype == XSD.string
+        lines.append((_ANNOTATION_TEXT if text else _ANNOTATION_VALUE).format(i=i))
+    return variables, lines, bindings
+
+
+def _conditions(request: _Request, bindings: dict[str, Term]) -> tuple[list[str], list[str]]:
+    variables = []
+    blocks = []
+    for i, (_, measure, op, threshold) in enumerate(request.metrics, 1):
+        bindings[f"measure{i}"], bindings[f"threshold{i}"] = measure, threshold
+        variables += [f"?measure{i}", f"?threshold{i}"]
+        blocks.append(_METRIC.format(i=i, op=op))
+    return variables, blocks
+
+
+def _key_query(
+    request: _Request, last: tuple[Term | None, str] | None
+) -> tuple[str, dict[str, Term]]:
+    selection_vars, selection, bindings = _selection(request)
+    condition_vars, conditions = _conditions(request, bindings)
+    group = [*selection_vars, *condition_vars]
+    if request.sort_measure is not None:
+        bindings["sortMeasure"] = request.sort_measure
+        group.append("?sortMeasure")
+        sort_value = _SORT_METRIC
+    else:
+        assert request.sort_field is not None
+        bindings["sortBy"] = request.sort_field.predicate
+        group.append("?sortBy")
+        sort_value = _SORT_PROPERTY
+    projection = list(group)
+    after = ""
+    if last is not None:
+        key, iri = last
+        bindings["lastIri"] = Literal(iri)
+        projection.append("?lastIri")
+        if key is None:
+            after = _AFTER_MISSING
+        else:
+            bindings["lastKey"] = key
+            projection.append("?lastKey")
+            after = _AFTER_KEY.format(cmp="<" if request.descending else ">")
+    text = _SELECT.format(
+        projection=" ".join(projection),
+        group=" ".join(group),
+        aggregate="MAX" if request.descending else "MIN",
+        selection_vars=" ".join(selection_vars),
+        selection="\n".join(selection),
+        conditions="\n".join(conditions),
+        sort_value=sort_value,
+        after=after,
+        order="DESC" if request.descending else "ASC",
+    )
+    return text, bindings
+
+
+def _total(repo: Repository, request: _Request) -> int:
+    selection_vars, selection, bindings = _selection(request)
+    condition_vars, conditions = _conditions(request, bindings)
+    text = _COUNT.format(
+        selection_vars=" ".join([*selection_vars, *condition_vars]),
+        selection="\n".join(selection),
+        conditions="\n".join(conditions),
+    )
+    rows = repo.select(text, **bindings)
+    return int(rows[0]["total"]) if rows else 0
+
+
+_NO_KEY = object()
+
+
+def _take(rows: Iterable[Any], skip: int, limit: int) -> tuple[list[tuple[str, Term | None]], bool]:
+    """The page from a stream sorted by key only: ties broken by IRI, ``skip`` rows dropped.
+
+    Rows of one key are gathered, sorted by IRI, then counted; reading stops at the first key
+    after a full page, so only the rows up to the page (and the rest of its last key) are read.
+    Returns the page's (IRI, key) pairs and whether more rows follow.
+    """
+    page: list[tuple[str, Term | None]] = []
+    group: list[tuple[str, Term | None]] = []
+    group_key: object = _NO_KEY
+    seen = 0
+    more = False
+
+    def flush() -> None:
+        nonlocal seen
+        if seen + len(group) <= skip:
+            seen += len(group)
+            return
+        for item in sorted(group, key=lambda pair: pair[0]):
+            if seen >= skip:
+                page.append(item)
+            seen += 1
+
+    for row in rows:
+        key = row["key"]
+        if group and key != group_key:
+            flush()
+            group = []
+            if len(page) >= limit:
+                more = True
+                break
+        group.append((row["artifact"].value, key))
+        group_key = key
+    else:
+        flush()
+    if len(page) > limit:
+        more = True
+        del page[limit:]
+    return page, more
+
+
+def _summary(repo: Repository, request: _Request, iri: str, key: Term | None) -> ArtifactSummary:
+    """Describes one artifact of the page (smallest value of each field across descriptions)."""
+    values: dict[str, Any] = {}
+    types: set[str] = set()
+    for row in repo.select(queries.text("list-artifact"), artifact=NamedNode(iri)):
+        prop, value = row["property"], row["value"]
+        if prop == RDF.type.value:
+            types.add(value)
+        elif prop not in values or _smaller(value, values[prop]):
+            values[prop] = value
+    kind = _most_specific(repo, types) or request.kind
+    attributes = {
+        name: values[a.predicate.value]
+        for name, a in kind.attributes.items()
+        if a.predicate.value in values
+    }
+    created = values.get(KG.createdAt.value)
+    return ArtifactSummary(
+        iri=iri,
+        name=str(values.get(RDFS.label.value, iri)),
+        kind=kind.name,
+        uri=_text(values.get(KG.uri.value)),
+        digest=_text(values.get(KG.digest.value)),
+        created=created if isinstance(created, dt.datetime) else None,
+        sort_value=_terms.python_value(key) if key is not None else None,
+        attributes=attributes,
+    )
+
+
+def _smaller(a: Any, b: Any) -> bool:
+    try:
+        return bool(a < b)
+    except TypeError:
+        return str(a) < str(b)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _most_specific(repo: Repository, types: set[str]) -> ArtifactKind | None:
+    best: ArtifactKind | None = None
+    for kind in repo.kinds():
+        if kind.iri.value in types and (best is None or kind.is_a(best)):
+            best = kind
+    return best
+
+
+# -- cursors -----------------------------------------------------------------------------------------
+def _encode_cursor(fingerprint: str, key: Term | None, iri: str) -> str:
+    encoded_key = None
+    if isinstance(key, Literal):
+        encoded_key = ["literal", key.value, key.datatype.value, key.language]
+    elif isinstance(key, NamedNode):
+        encoded_key = ["iri", key.value]
+    payload = {"v": _CURSOR_VERSION, "q": fingerprint, "k": encoded_key, "i": iri}
+    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: Any, fingerprint: str) -> tuple[Term | None, str]:
+    def bad(reason: str) -> InvalidInput:
+        return InvalidInput(_ENTITY, "cursor", cursor, reason)
+
+    if not isinstance(cursor, str) or not cursor:
+        raise bad("expected the next_cursor text of a previous page")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw.decode())
+    except (binascii.Error, ValueError):
+        raise bad("does not decode; pass next_cursor exactly as a previous page gave it") from None
+    if not isinstance(payload, dict) or payload.get("v") != _CURSOR_VERSION:
+        raise bad("is not a kgrepo listing cursor")
+    if payload.get("q") != fingerprint:
+        raise bad(
+            "was made for another listing (kind, filters or sort); start again without a cursor"
+        )
+    iri, key = payload.get("i"), payload.get("k")
+    if not isinstance(iri, str):
+        raise bad("is not a kgrepo listing cursor")
+    try:
+        return _cursor_key(key), iri
+    except (TypeError, ValueError):
+        raise bad("is not a kgrepo listing cursor") from None
+
+
+def _cursor_key(key: Any) -> Term | None:
+    if key is None:
+        return None
+    if isinstance(key, list) and len(key) == 4 and key[0] == "literal":
+        _, value, datatype, language = key
+        if language is not None:
+            return Literal(str(value), language=str(language))
+        return Literal(str(value), datatype=NamedNode(str(datatype)))
+    if isinstance(key, list) and len(key) == 2 and key[0] == "iri":
+        return NamedNode(str(key[1]))
+    raise ValueError("unknown key")
