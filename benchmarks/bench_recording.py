@@ -75,6 +75,7 @@ KGREPO_NOVAL = "kgrepo, validation stubbed"
 SAME = "pyoxigraph, same calls"
 ONE = "pyoxigraph, one call"
 MLFLOW = "MLflow (SQLite)"
+MLFLOW_NOSYNC = "MLflow (SQLite, synchronous=OFF)"
 
 TRAIN_PARAMS = {
     "C": 1.0,
@@ -357,10 +358,10 @@ def replay_one(store: Store, calls: RunCalls) -> None:
 
 
 class MlflowPeer:
-    def __init__(self, python: Path, warmup: int, log: Path) -> None:
+    def __init__(self, python: Path, warmup: int, log: Path, extra: tuple[str, ...] = ()) -> None:
         self._log = open(log, "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [str(python), str(PEER), "--serve", "--warmup", str(warmup)],
+            [str(python), str(PEER), "--serve", "--warmup", str(warmup), *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -689,6 +690,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--top", type=int, default=15, help="rows of the cProfile tables")
     ap.add_argument("--no-mlflow", action="store_true", help="skip the MLflow peer")
+    ap.add_argument(
+        "--no-mlflow-nosync",
+        action="store_true",
+        help="skip the informational MLflow variant with PRAGMA synchronous=OFF",
+    )
     ap.add_argument("--no-stub", action="store_true", help="skip the validation-stubbed variant")
     ap.add_argument("--synthetic", action="store_true", help="hand-made quads instead of kgrepo's")
     args = ap.parse_args(argv)
@@ -704,6 +710,7 @@ def main(argv: list[str] | None = None) -> int:
     total_runs = args.warmup + args.runs
     tmp = Path(tempfile.mkdtemp(prefix="kgrepo-bench-"))
     peer: MlflowPeer | None = None
+    peer_nosync: MlflowPeer | None = None
     results: dict[str, Any] = {}
     try:
         # The MLflow peer starts first: its start-up (venv check, SQLite schema, warm-up) overlaps
@@ -711,6 +718,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_mlflow:
             py = ensure_peer_venv()
             peer = MlflowPeer(py, args.warmup, tmp / "mlflow-peer.log")
+            if not args.no_mlflow_nosync:
+                peer_nosync = MlflowPeer(
+                    py,
+                    args.warmup,
+                    tmp / "mlflow-peer-nosync.log",
+                    ("--sqlite-synchronous", "OFF"),
+                )
 
         # 1. capture what kgrepo writes, per run, grouped by write call
         setup_calls: list[Call] = []
@@ -808,13 +822,17 @@ def main(argv: list[str] | None = None) -> int:
             variants[MLFLOW] = peer.run
         if noval is not None:
             variants[KGREPO_NOVAL] = do_noval
+        if peer_nosync is not None:
+            variants[MLFLOW_NOSYNC] = peer_nosync.run
 
         # 3. warm-up (in-process variants; the peer warms up by itself)
         for name, fn in variants.items():
-            if name != MLFLOW:
+            if name not in (MLFLOW, MLFLOW_NOSYNC):
                 fn(args.warmup)
         if peer is not None:
             results["mlflow_meta"] = peer.wait_ready()
+        if peer_nosync is not None:
+            results["mlflow_nosync_meta"] = peer_nosync.wait_ready()
 
         # 4. interleaved timed rounds
         lat: dict[str, list[float]] = {name: [] for name in variants}
@@ -837,9 +855,9 @@ def main(argv: list[str] | None = None) -> int:
         results["rounds"] = rnd
         results["per_round_p50_s"] = per_round
         if KGREPO in per_round:
-            pairs = [(KGREPO, SAME), (KGREPO, ONE)] + (
-                [(MLFLOW, KGREPO)] if MLFLOW in per_round else []
-            )
+            pairs = [(KGREPO, SAME), (KGREPO, ONE)] + [
+                (m, KGREPO) for m in (MLFLOW, MLFLOW_NOSYNC) if m in per_round
+            ]
             results["per_round_ratio"] = {
                 f"{a} / {b}": sorted(x / y for x, y in zip(per_round[a], per_round[b], strict=True))
                 for a, b in pairs
@@ -873,8 +891,9 @@ def main(argv: list[str] | None = None) -> int:
                 d.close()
         return 0
     finally:
-        if peer is not None:
-            peer.close()
+        for pr in (peer, peer_nosync):
+            if pr is not None:
+                pr.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -930,7 +949,7 @@ def render(r: dict[str, Any]) -> str:
     same = s[SAME]["p50_ms"]
     w("| variant | runs/s | p50 ms | p99 ms | p50 / one-call | p50 / same-calls |\n")
     w("|---|---:|---:|---:|---:|---:|\n")
-    for name in (KGREPO, KGREPO_NOVAL, SAME, ONE, MLFLOW):
+    for name in (KGREPO, KGREPO_NOVAL, SAME, ONE, MLFLOW, MLFLOW_NOSYNC):
         if name not in s:
             continue
         x = s[name]
@@ -952,6 +971,12 @@ def render(r: dict[str, Any]) -> str:
             w(
                 f"- Floor 2, MLflow p50 / kgrepo p50 = {r2:.1f} (≥ 10): "
                 f"{'PASS' if r2 >= 10 else 'FAIL'}\n"
+            )
+        if MLFLOW_NOSYNC in s:
+            r3 = s[MLFLOW_NOSYNC]["p50_ms"] / kg
+            w(
+                f"- Informational, MLflow without fsync (synchronous=OFF, as durable as an "
+                f"Oxigraph write) p50 / kgrepo p50 = {r3:.1f}\n"
             )
         if KGREPO_NOVAL in s:
             nv = s[KGREPO_NOVAL]["p50_ms"]

@@ -72,11 +72,13 @@ Row = dict[str, Any]
 class RunHistory(Result):
     """The runs of an experiment since a point, ordered by start time (ties by IRI).
 
-    ``since`` is the point (inclusive): a run that started exactly then is counted. ``since_run`` is
-    the run that point came from (the run given as ``since``, or the latest run with a succeeded
-    step of ``since_step_kind``), which is therefore the first of ``runs``. ``by_cause`` counts the
-    runs by trigger cause (``"Schedule"``, ``"DataChange"``…), ``by_status`` by status
-    (``"Succeeded"``, ``"Failed"``…); both hold only the values that occur.
+    ``since`` is the point (inclusive: a run that started exactly then is counted; times are
+    compared to the millisecond, the precision kgrepo records). ``since_run`` is the run that point
+    came from: the run given as ``since``, or the latest run with a succeeded step of
+    ``since_step_kind``; it is the first of ``runs`` unless the workflow filter or another
+    experiment leaves it out. ``by_cause`` counts the runs by trigger cause (``"Schedule"``,
+    ``"DataChange"``…), ``by_status`` by status (``"Succeeded"``, ``"Failed"``…); both hold only
+    the values that occur.
     """
 
     count: int

@@ -31,7 +31,7 @@ def cli(repo: Path, *args: str, ok: bool = True) -> Result:
 
 
 def failed_cleanly(result: Result, exit_code: int = 1) -> str:
-    """A CLI error, not a crash: the exit code, an ``Error:`` line, no traceback. Returns the text."""
+    """A CLI error, not a crash: the exit code, an ``Error:`` line, no traceback; returns it."""
     assert result.exit_code == exit_code, result.output
     assert isinstance(result.exception, SystemExit), result.exception
     assert "Error:" in result.output
@@ -68,13 +68,22 @@ def dataset_iri(d: Demo, name: str) -> str:
     raise AssertionError(f"no dataset {name!r} in the demo")
 
 
-# -- lineage ----------------------------------------------------------------------------------------
+# -- lineage ---------------------------------------------------------------------------------------
 def test_lineage_as_a_table(demo_repo: Demo) -> None:
     out = cli(demo_repo.path, "lineage", demo_repo.bad_model).output
     lines = out.splitlines()
-    assert lines[0].split() == ["depth", "step", "kind", "executable", "inputs", "outputs", "trigger"]
+    assert lines[0].split() == [
+        "depth",
+        "step",
+        "kind",
+        "executable",
+        "inputs",
+        "outputs",
+        "trigger",
+    ]
     assert re.search(
-        r"^1 +train +train +train\.py 2\.1\.0 +alphanumeric-train +digits-svc +DataChange by bob *$",
+        r"^1 +train +train +train\.py 2\.1\.0 +alphanumeric-train +digits-svc"
+        r" +DataChange by bob *$",
         out,
         re.MULTILINE,
     )
@@ -128,7 +137,9 @@ def test_lineage_downstream_and_depth(demo_repo: Demo) -> None:
     assert re.search(r"^1 +prepare +transform .* Manual by alice *$", table, re.MULTILINE)
     assert table.splitlines()[-1] == "(3 rows)"
 
-    one = json.loads(cli(demo_repo.path, "lineage", demo_repo.bad_model, "--depth", "1", "-o", "json").output)
+    one = json.loads(
+        cli(demo_repo.path, "lineage", demo_repo.bad_model, "--depth", "1", "-o", "json").output
+    )
     assert one["depth"] == 1
     assert [s["name"] for s in one["steps"]] == ["train"]
     none = cli(demo_repo.path, "lineage", demo_repo.bad_model, "--depth", "0").output
@@ -136,13 +147,17 @@ def test_lineage_downstream_and_depth(demo_repo: Demo) -> None:
 
 
 def test_lineage_refuses_a_bad_depth(demo_repo: Demo) -> None:
-    out = failed_cleanly(cli(demo_repo.path, "lineage", demo_repo.bad_model, "--depth", "-1", ok=False))
+    out = failed_cleanly(
+        cli(demo_repo.path, "lineage", demo_repo.bad_model, "--depth", "-1", ok=False)
+    )
     assert "depth" in out and "must be an integer from 0 to 10000" in out
-    out = failed_cleanly(cli(demo_repo.path, "lineage", demo_repo.bad_model, "--depth", "x", ok=False), 2)
+    out = failed_cleanly(
+        cli(demo_repo.path, "lineage", demo_repo.bad_model, "--depth", "x", ok=False), 2
+    )
     assert "--depth" in out
 
 
-# -- recipe -----------------------------------------------------------------------------------------
+# -- recipe ----------------------------------------------------------------------------------------
 def test_recipe_is_json_with_ordered_steps(demo_repo: Demo) -> None:
     out = cli(demo_repo.path, "recipe", demo_repo.bad_model).output
     recipe = json.loads(out)
@@ -165,7 +180,7 @@ def test_recipe_is_json_with_ordered_steps(demo_repo: Demo) -> None:
         assert iri in recipe["artifacts"]
 
 
-# -- root cause -------------------------------------------------------------------------------------
+# -- root cause ------------------------------------------------------------------------------------
 def test_root_cause_names_the_step_the_dataset_and_the_trigger(demo_repo: Demo) -> None:
     out = cli(demo_repo.path, "root-cause", demo_repo.good_model, demo_repo.bad_model).output
     assert out.startswith("first difference at step 'prepare':\n")
@@ -179,7 +194,9 @@ def test_root_cause_names_the_step_the_dataset_and_the_trigger(demo_repo: Demo) 
     assert re.search(r"^  Model +digits-svc", affected, re.MULTILINE)
 
     data = json.loads(
-        cli(demo_repo.path, "root-cause", demo_repo.good_model, demo_repo.bad_model, "-o", "json").output
+        cli(
+            demo_repo.path, "root-cause", demo_repo.good_model, demo_repo.bad_model, "-o", "json"
+        ).output
     )
     assert data["step"] == "prepare"
     assert [a["name"] for a in data["only_in_b"]] == ["alphanumeric"]
@@ -191,7 +208,7 @@ def test_root_cause_of_a_model_with_itself(demo_repo: Demo) -> None:
     assert out == "the upstream lineages do not differ\n"
 
 
-# -- flags ------------------------------------------------------------------------------------------
+# -- flags -----------------------------------------------------------------------------------------
 def test_flag_then_suspects_lists_every_descendant(demo_repo: Demo) -> None:
     assert cli(demo_repo.path, "suspects").output.splitlines()[-1] == "(0 rows)"
     digits = dataset_iri(demo_repo, "digits")
@@ -229,7 +246,7 @@ def test_flag_refuses_a_blank_reason(demo_repo: Demo) -> None:
     assert cli(demo_repo.path, "suspects").output.splitlines()[-1] == "(0 rows)"
 
 
-# -- equivalent (FR6) -------------------------------------------------------------------------------
+# -- equivalent (FR6) ------------------------------------------------------------------------------
 def equivalent_args(*extra: str, test_size: str = "0.25", data: str | None = None) -> list[str]:
     return [
         "equivalent",
@@ -273,9 +290,7 @@ def test_equivalent_takes_plain_text_values(demo_repo: Demo) -> None:
         pytest.param(equivalent_args(test_size='"0.25"'), id="a string instead of a number"),
         pytest.param(equivalent_args("--param", "seed=7"), id="an extra parameter"),
         pytest.param(equivalent_args(data="sha256:00"), id="another input digest"),
-        pytest.param(
-            equivalent_args("--input", "Dataset=sha256:11"), id="an extra input"
-        ),
+        pytest.param(equivalent_args("--input", "Dataset=sha256:11"), id="an extra input"),
         pytest.param(
             [a if a != "1.4.0" else "1.5.0" for a in equivalent_args()], id="another version"
         ),
@@ -305,12 +320,14 @@ def test_equivalent_refuses_bad_input(demo_repo: Demo) -> None:
     assert "parameter 'x'" in out
 
 
-# -- unknown and wrong IRIs -------------------------------------------------------------------------
+# -- unknown and wrong IRIs ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "command",
     [
         pytest.param(["lineage", MISSING], id="lineage"),
-        pytest.param(["lineage", MISSING, "--direction", "downstream", "-o", "json"], id="downstream"),
+        pytest.param(
+            ["lineage", MISSING, "--direction", "downstream", "-o", "json"], id="downstream"
+        ),
         pytest.param(["recipe", MISSING], id="recipe"),
         pytest.param(["root-cause", MISSING, "{good}"], id="root-cause a"),
         pytest.param(["root-cause", "{good}", MISSING], id="root-cause b"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -37,11 +36,10 @@ from kgrepo.results import ArtifactInfo, ExecutableInfo, TriggerInfo
 
 T = TypeVar("T")
 
-KG = "https://w3id.org/kgrepo#"
 GUARD_SECONDS = 10.0
 
 
-# -- helpers ----------------------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------------
 def digest(*parts: object) -> str:
     return "sha256:" + hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()
 
@@ -87,7 +85,7 @@ def step_names(lineage: lin.Lineage) -> list[tuple[str, int]]:
     return [(s.name, s.depth) for s in lineage.steps]
 
 
-# -- a multi-step pipeline over two runs ------------------------------------------------------------
+# -- a multi-step pipeline over two runs -----------------------------------------------------------
 PREPARE = Executable(
     "prepare.py",
     version="1.2.0",
@@ -128,9 +126,7 @@ def record_pipeline(repo: Repository) -> Pipeline:
     scheduled = Trigger.schedule(by="airflow", reason="nightly data refresh")
     with exp.run(trigger=scheduled) as data_run:
         with data_run.step("prepare", kind="transform", executable=PREPARE) as step:
-            raw = step.use(
-                Dataset("raw", uri="file:///data/raw/digits.csv", digest=digest("raw"))
-            )
+            raw = step.use(Dataset("raw", uri="file:///data/raw/digits.csv", digest=digest("raw")))
             step.set_params(seed=7, dropna=True)
             clean = step.produce(
                 Dataset("clean", uri="file:///data/clean.parquet", digest=digest("clean"))
@@ -172,14 +168,16 @@ def record_pipeline(repo: Repository) -> Pipeline:
     )
 
 
-# -- FR4: upstream ----------------------------------------------------------------------------------
+# -- FR4: upstream ---------------------------------------------------------------------------------
 def test_upstream_of_a_model_through_a_multi_step_pipeline(repo: Repository) -> None:
     p = record_pipeline(repo)
     up = lin.upstream(repo, p.model)
 
     assert up.direction == "upstream"
     assert up.depth is None
-    assert up.root == ArtifactInfo(p.model, "clf", "Model", "file:///models/clf.joblib", digest("clf"))
+    assert up.root == ArtifactInfo(
+        p.model, "clf", "Model", "file:///models/clf.joblib", digest("clf")
+    )
     # nearest first; the evaluation is downstream of the model, not upstream
     assert step_names(up) == [("train", 1), ("featurize", 2), ("prepare", 3)]
     train, featurize, prepare = up.steps
@@ -229,7 +227,9 @@ def test_upstream_of_a_model_through_a_multi_step_pipeline(repo: Repository) -> 
     # the undigested features were generated, so they are not raw
     assert names(up.raw_inputs) == ["labels", "raw"]
     raw = next(a for a in up.raw_inputs if a.name == "raw")
-    assert raw == ArtifactInfo(p.raw, "raw", "Dataset", "file:///data/raw/digits.csv", digest("raw"))
+    assert raw == ArtifactInfo(
+        p.raw, "raw", "Dataset", "file:///data/raw/digits.csv", digest("raw")
+    )
     labels = next(a for a in up.raw_inputs if a.name == "labels")
     assert labels.digest is None and labels.uri == "file:///data/labels.csv"
     assert names(up.descendants) == ["clean", "features", "labels", "raw"]
@@ -317,16 +317,17 @@ def test_a_chain_25_runs_deep_reaches_the_first_raw_dataset(repo: Repository) ->
     # No version or digest on purpose: the cost of an executable shared by many runs is
     # test_lineage_cost_does_not_explode_with_runs_sharing_a_dataset's concern.
     derive = Executable("derive.py")
-    datasets = [Dataset(f"d{i:02}", uri=f"file:///data/d{i:02}.csv", digest=digest("d", i))
-                for i in range(26)]  # fmt: skip
+    datasets = [
+        Dataset(f"d{i:02}", uri=f"file:///data/d{i:02}.csv", digest=digest("d", i))
+        for i in range(26)
+    ]
     runs = []
     for i in range(1, 26):
         trigger = Trigger.data_change(by="feeder", reason=f"batch {i}")
-        with exp.run(trigger=trigger) as run:
-            with run.step("prepare", executable=derive) as step:
-                step.use(datasets[i - 1])  # the previous run's output, by digest
-                step.set_params(round=i)
-                last = step.produce(datasets[i])
+        with exp.run(trigger=trigger) as run, run.step("prepare", executable=derive) as step:
+            step.use(datasets[i - 1])  # the previous run's output, by digest
+            step.set_params(round=i)
+            last = step.produce(datasets[i])
         runs.append(run.iri.value)
 
     up = within(GUARD_SECONDS, lin.upstream, repo, last)
@@ -352,10 +353,10 @@ def test_a_chain_25_runs_deep_reaches_the_first_raw_dataset(repo: Repository) ->
     assert names(recipe.inputs) == ["d00"]
 
 
-# -- FR5: downstream --------------------------------------------------------------------------------
+# -- FR5: downstream -------------------------------------------------------------------------------
 def test_downstream_impact_across_runs_and_experiments(repo: Repository) -> None:
-    """A raw dataset used by three runs of two experiments, and by an audit evaluating one of the
-    models in a third experiment: everything derived from it, nothing else."""
+    """A raw dataset used by three runs of two experiments, and an audit in a third experiment
+    evaluating one of the models: everything derived from it, and nothing else."""
     raw = Dataset("corpus", uri="file:///data/corpus.csv", digest=digest("corpus"))
     other = Dataset("other", uri="file:///data/other.csv", digest=digest("other"))
     glove = Dataset("glove", uri="file:///data/glove.txt", digest=digest("glove"))
@@ -398,7 +399,11 @@ def test_downstream_impact_across_runs_and_experiments(repo: Repository) -> None
     assert not {d.iri for d in down.descendants} & unrelated
     kinds = sorted({d.kind for d in down.descendants})
     assert kinds == ["Dataset", "Metrics", "Model"]
-    assert names([d for d in down.descendants if d.kind == "Model"]) == ["a-model", "b-model", "c-model"]
+    assert names([d for d in down.descendants if d.kind == "Model"]) == [
+        "a-model",
+        "b-model",
+        "c-model",
+    ]
     assert len({s.run for s in down.steps}) == 4  # three pipeline runs and the audit
     assert "glove" not in names(down.descendants)
     assert [s.depth for s in down.steps] == sorted(s.depth for s in down.steps)
@@ -409,14 +414,13 @@ def test_downstream_impact_across_runs_and_experiments(repo: Repository) -> None
     }
 
 
-# -- cycles in recorded data ------------------------------------------------------------------------
+# -- cycles in recorded data -----------------------------------------------------------------------
 def test_a_step_that_consumes_its_own_output_does_not_hang(repo: Repository) -> None:
     loop = Dataset("loop", uri="file:///data/loop.csv", digest=digest("loop"))
-    with repo.experiment("cycles").run() as run:
-        with run.step("refine") as step:
-            ref = step.use(loop)
-            step.produce(loop)  # same digest in and out: the dataset generated itself
-            refine = step.iri.value
+    with repo.experiment("cycles").run() as run, run.step("refine") as step:
+        ref = step.use(loop)
+        step.produce(loop)  # same digest in and out: the dataset generated itself
+        refine = step.iri.value
     for fn in (lin.upstream, lin.downstream):
         found = within(GUARD_SECONDS, fn, repo, ref)
         assert [(s.iri, s.depth) for s in found.steps] == [(refine, 1)]
@@ -458,15 +462,20 @@ def test_a_cycle_across_two_steps_and_two_runs_does_not_hang(repo: Repository) -
     assert cause.step is None and cause.differences == ()
 
 
-# -- bad input ----------------------------------------------------------------------------------------
-DIRECTIONS = [pytest.param(lin.upstream, id="upstream"), pytest.param(lin.downstream, id="downstream")]
+# -- bad input -------------------------------------------------------------------------------------
+DIRECTIONS = [
+    pytest.param(lin.upstream, id="upstream"),
+    pytest.param(lin.downstream, id="downstream"),
+]
 
 
 @pytest.mark.parametrize("fn", DIRECTIONS)
 def test_an_unknown_iri_is_not_found(repo: Repository, fn: Callable[..., lin.Lineage]) -> None:
     record_pipeline(repo)
     missing = "https://kgrepo.example/artifact/Dataset/nothing-here"
-    with pytest.raises(NotFound, match=r"no artifact <https://kgrepo\.example/artifact/Dataset/nothing-here>"):
+    with pytest.raises(
+        NotFound, match=r"no artifact <https://kgrepo\.example/artifact/Dataset/nothing-here>"
+    ):
         fn(repo, missing)
 
 
@@ -493,12 +502,14 @@ def test_a_bad_depth_is_refused(
     repo: Repository, fn: Callable[..., lin.Lineage], depth: object
 ) -> None:
     p = record_pipeline(repo)
-    with pytest.raises(InvalidInput, match=r"field 'depth'.*must be an integer from 0 to 10000") as err:
+    with pytest.raises(
+        InvalidInput, match=r"field 'depth'.*must be an integer from 0 to 10000"
+    ) as err:
         fn(repo, p.model, depth=depth)
     assert err.value.value == depth
 
 
-# -- FR5: flags ---------------------------------------------------------------------------------------
+# -- FR5: flags ------------------------------------------------------------------------------------
 def test_flag_makes_every_descendant_a_suspect_and_deletes_nothing(repo: Repository) -> None:
     p = record_pipeline(repo)
     assert lin.suspects(repo) == []
@@ -560,7 +571,9 @@ def test_flag_refuses_unknown_iris_and_blank_reasons_and_writes_nothing(repo: Re
     p = record_pipeline(repo)
     before = all_quads(repo)
     missing = "https://kgrepo.example/artifact/Model/unknown"
-    with pytest.raises(NotFound, match=r"no artifact <https://kgrepo\.example/artifact/Model/unknown>"):
+    with pytest.raises(
+        NotFound, match=r"no artifact <https://kgrepo\.example/artifact/Model/unknown>"
+    ):
         lin.flag(repo, missing, "bad")
     for blank in ("", "   ", "\n\t"):
         with pytest.raises(InvalidInput, match=r"field 'reason'.*must not be empty") as err:
@@ -576,19 +589,22 @@ def test_flag_refuses_unknown_iris_and_blank_reasons_and_writes_nothing(repo: Re
     assert lin.suspects(repo) == []
 
 
-# -- cost ---------------------------------------------------------------------------------------------
+# -- cost ------------------------------------------------------------------------------------------
 def test_lineage_cost_does_not_explode_with_runs_sharing_a_dataset(repo: Repository) -> None:
     """SPEC: lineage answers in milliseconds. A dataset and an executable used by 14 runs are
-    described in 14 run graphs; reading them must not cost more with each run that shares them."""
+    described in 14 run graphs; reading them must not cost more with each run that shares them
+    (it took ~9 s here: the union of graphs repeats each description once per graph, and joining
+    k such patterns costs runs**k before DISTINCT). Budget: 3 s, for a ~50 ms answer."""
     exp = repo.experiment("sweep")
-    code = Executable("train.py", version="1", uri="https://git.example.org/t.py", digest=digest("t"))
+    code = Executable(
+        "train.py", version="1", uri="https://git.example.org/t.py", digest=digest("t")
+    )
     corpus = Dataset("corpus", uri="file:///data/corpus.csv", digest=digest("corpus"))
     for i in range(14):
         with exp.run() as run, run.step("train", kind="train", executable=code) as step:
             step.use(corpus)
             step.set_params(C=float(i + 1))
             model = step.produce(Model(f"m{i}", uri=f"file:///m{i}", digest=digest("m", i)))
-    started = time.perf_counter()
     up = within(3.0, lin.upstream, repo, model)
     assert names(up.raw_inputs) == ["corpus"]
-    assert time.perf_counter() - started < 3.0
+    assert up.steps[0].executable is not None and up.steps[0].executable.uri == code.uri

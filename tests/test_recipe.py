@@ -29,8 +29,7 @@ from typing import Any
 
 import pytest
 
-from kgrepo import Dataset, Executable, Model, Repository, Trigger
-from kgrepo import lineage
+from kgrepo import Dataset, Executable, Model, Repository, Trigger, lineage
 
 pytestmark = pytest.mark.slow
 
@@ -117,7 +116,9 @@ def bundled_digits() -> Path:
     return path
 
 
-def run_script(script: Path, params: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]) -> None:
+def run_script(
+    script: Path, params: dict[str, Any], inputs: dict[str, Path], outputs: dict[str, Path]
+) -> None:
     spec = {
         "params": params,
         "inputs": {k: str(v) for k, v in inputs.items()},
@@ -156,7 +157,11 @@ def record_pipeline(repo: Repository, work: Path) -> tuple[str, Path, Path]:
     prepare = executable(code / "prepare.py", PREPARE)
     train = executable(code / "train.py", TRAIN)
     raw = bundled_digits()
-    train_file, test_file, model_file = data / "train.npz", data / "test.npz", data / "digits-rf.pkl"
+    train_file, test_file, model_file = (
+        data / "train.npz",
+        data / "test.npz",
+        data / "digits-rf.pkl",
+    )
 
     exp = repo.experiment("digits", goal="recognise handwritten digits")
     with exp.run(trigger=Trigger.manual(by="alice"), config={"seed": 42}) as run:
@@ -179,7 +184,10 @@ def record_pipeline(repo: Repository, work: Path) -> tuple[str, Path, Path]:
             step.use(train_split)
             step.set_params(**TRAIN_PARAMS)
             run_script(
-                path_of(train.uri or ""), TRAIN_PARAMS, {"digits-train": train_file}, {"digits-rf": model_file}
+                path_of(train.uri or ""),
+                TRAIN_PARAMS,
+                {"digits-train": train_file},
+                {"digits-rf": model_file},
             )
             model = step.produce(
                 Model(
@@ -214,7 +222,9 @@ def rebuild(recipe: dict[str, Any]) -> list[str]:
             assert path.is_file(), f"input {info['name']} missing at {path}"
             assert sha256(path) == info["digest"], f"input {info['name']} changed"
             inputs[info["name"]] = path
-        outputs = {artifacts[iri]["name"]: path_of(artifacts[iri]["uri"]) for iri in step["outputs"]}
+        outputs = {
+            artifacts[iri]["name"]: path_of(artifacts[iri]["uri"]) for iri in step["outputs"]
+        }
         run_script(script, step["settings"], inputs, outputs)
         ran.append(exe["name"])
     return ran
@@ -252,7 +262,9 @@ def test_a_model_is_rebuilt_from_its_recipe_alone(repo: Repository, tmp_path: Pa
     saved_before = {name: sha256(p) for name, p in (("model", model_file), ("test", test_file))}
 
     # delete the model and every intermediate file
-    intermediate = [path_of(recipe["artifacts"][o]["uri"]) for s in recipe["steps"] for o in s["outputs"]]
+    intermediate = [
+        path_of(recipe["artifacts"][o]["uri"]) for s in recipe["steps"] for o in s["outputs"]
+    ]
     assert set(intermediate) == {model_file, test_file, tmp_path / "data" / "train.npz"}
     for path in intermediate:
         path.unlink()
@@ -270,4 +282,3 @@ def test_a_model_is_rebuilt_from_its_recipe_alone(repo: Repository, tmp_path: Pa
     rebuilt_predictions, rebuilt_truth = predict(model_file, test_file)
     assert (rebuilt_predictions == original_predictions).all()
     assert (rebuilt_truth == truth).all()
-

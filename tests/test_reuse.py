@@ -31,9 +31,9 @@ from kgrepo import (
     InvalidState,
     Model,
     Repository,
+    reuse,
 )
 from kgrepo import lineage as lin
-from kgrepo import reuse
 from kgrepo.reuse import Reusable
 
 KG = "https://w3id.org/kgrepo#"
@@ -75,15 +75,17 @@ def featurize(
     """Records one run whose featurize step produces a dataset and a metric (and fails if asked)."""
     with repo.experiment("features").run() as run:
         refused = pytest.raises(RuntimeError, match="out of memory")
-        with refused if fail else contextlib.nullcontext():
-            with run.step("featurize", executable=executable) as step:
-                for artifact in inputs:
-                    step.use(artifact)
-                step.set_param_dict(params)
-                out = step.produce(Dataset(output, uri=f"file:///data/{output}", digest=digest(output)))
-                step.log_metric("rows", 1000, of=out)
-                if fail:
-                    raise RuntimeError("out of memory")
+        with (
+            refused if fail else contextlib.nullcontext(),
+            run.step("featurize", executable=executable) as step,
+        ):
+            for artifact in inputs:
+                step.use(artifact)
+            step.set_param_dict(params)
+            out = step.produce(Dataset(output, uri=f"file:///data/{output}", digest=digest(output)))
+            step.log_metric("rows", 1000, of=out)
+            if fail:
+                raise RuntimeError("out of memory")
     return Recorded(run.iri.value, step.iri.value, [out])
 
 
@@ -99,7 +101,10 @@ def find(
     via_function = (
         reuse.find_equivalent(repo, executable, inputs, params) if executable is not None else None
     )
-    with repo.experiment("probe").run() as run, run.step("featurize", executable=executable) as step:
+    with (
+        repo.experiment("probe").run() as run,
+        run.step("featurize", executable=executable) as step,
+    ):
         for artifact in inputs:
             step.use(artifact)
         step.set_param_dict(params)
@@ -109,7 +114,7 @@ def find(
     return via_function, via_step
 
 
-# -- a match ----------------------------------------------------------------------------------------
+# -- a match ---------------------------------------------------------------------------------------
 def test_an_equivalent_execution_is_found_by_the_step_and_by_find_equivalent(
     repo: Repository,
 ) -> None:
@@ -174,10 +179,12 @@ def test_the_executable_uri_and_description_do_not_matter(repo: Repository) -> N
     assert found is not None and found.execution == earlier.execution
 
 
-# -- any difference: no match -------------------------------------------------------------------------
+# -- any difference: no match ----------------------------------------------------------------------
 OTHER_RAW = Dataset("raw", uri="file:///data/raw.csv", digest=digest("raw", "v2"))
 DIFFERENCES: dict[str, dict[str, Any]] = {
-    "another version": {"executable": Executable("featurize.py", version="1.1", digest=FEATURIZE.digest)},
+    "another version": {
+        "executable": Executable("featurize.py", version="1.1", digest=FEATURIZE.digest)
+    },
     "another executable digest": {
         "executable": Executable("featurize.py", version="1.0", digest=digest("patched"))
     },
@@ -196,7 +203,9 @@ DIFFERENCES: dict[str, dict[str, Any]] = {
     "str instead of int": {"params": {**PARAMS, "bins": "10"}},
     "an extra parameter": {"params": {**PARAMS, "seed": 0}},
     "a missing parameter": {"params": {k: v for k, v in PARAMS.items() if k != "dropna"}},
-    "a parameter renamed": {"params": {**{k: v for k, v in PARAMS.items() if k != "bins"}, "nbins": 10}},
+    "a parameter renamed": {
+        "params": {**{k: v for k, v in PARAMS.items() if k != "bins"}, "nbins": 10}
+    },
 }
 
 
@@ -249,7 +258,7 @@ def test_the_latest_successful_match_wins(repo: Repository) -> None:
     assert first.execution != second.execution
 
 
-# -- recording a reuse --------------------------------------------------------------------------------
+# -- recording a reuse -----------------------------------------------------------------------------
 TRAIN = Executable("train.py", version="3.2", digest=digest("train.py", "3.2"))
 
 
@@ -303,7 +312,10 @@ def test_a_reuse_of_a_reuse_still_offers_the_original_outputs(repo: Repository) 
     original = featurize(repo)
     executions = []
     for _ in range(3):
-        with repo.experiment("features").run() as run, run.step("featurize", executable=FEATURIZE) as step:
+        with (
+            repo.experiment("features").run() as run,
+            run.step("featurize", executable=FEATURIZE) as step,
+        ):
             step.use(RAW)
             step.use(VOCAB)
             step.set_param_dict(PARAMS)
@@ -324,13 +336,18 @@ def test_a_reuse_of_a_reuse_still_offers_the_original_outputs(repo: Repository) 
 
 def test_reuse_refuses_what_is_not_a_reusable_and_a_second_reuse(repo: Repository) -> None:
     featurize(repo)
-    with repo.experiment("features").run() as run, run.step("featurize", executable=FEATURIZE) as step:
+    with (
+        repo.experiment("features").run() as run,
+        run.step("featurize", executable=FEATURIZE) as step,
+    ):
         step.use(RAW)
         step.use(VOCAB)
         step.set_param_dict(PARAMS)
         earlier = step.find_reusable()
         assert earlier is not None
-        with pytest.raises(InvalidInput, match=r"field 'earlier'.*expected the result of find_reusable"):
+        with pytest.raises(
+            InvalidInput, match=r"field 'earlier'.*expected the result of find_reusable"
+        ):
             step.reuse(earlier.execution)  # type: ignore[arg-type]
         step.reuse(earlier)
         with pytest.raises(InvalidState, match=r"has already reused <"):
@@ -382,7 +399,9 @@ def test_finding_a_reusable_step_stays_cheap_when_its_outputs_are_widely_used(
             step.set_params(C=float(i))
     outcome: dict[str, Any] = {}
     thread = threading.Thread(
-        target=lambda: outcome.update(found=reuse.find_equivalent(repo, FEATURIZE, (RAW, VOCAB), PARAMS)),
+        target=lambda: outcome.update(
+            found=reuse.find_equivalent(repo, FEATURIZE, (RAW, VOCAB), PARAMS)
+        ),
         daemon=True,
     )
     thread.start()

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import kgrepo
-from kgrepo import ArtifactRef, Dataset, Executable, Model, Repository, Trigger
-from kgrepo import lineage, reuse
+from kgrepo import ArtifactRef, Dataset, Executable, Model, Repository, Trigger, lineage, reuse
 
 KG = "https://w3id.org/kgrepo#"
 

@@ -64,13 +64,22 @@ def train(
         with run.step("prepare", kind="transform", executable=PREPARE) as step:
             step.use(raw)
             step.set_params(scale="minmax", test_size=0.25)
-            train_split = step.produce(Dataset(f"{raw.name}-train", digest=sha256(raw.digest, "train")))
-            test_split = step.produce(Dataset(f"{raw.name}-test", digest=sha256(raw.digest, "test")))
+            train_split = step.produce(
+                Dataset(f"{raw.name}-train", digest=sha256(raw.digest, "train"))
+            )
+            test_split = step.produce(
+                Dataset(f"{raw.name}-test", digest=sha256(raw.digest, "test"))
+            )
         with run.step("train", kind="train", executable=train_code) as step:
             step.use(train_split)
             step.set_params(algorithm="SVC", C=C, kernel="rbf")
             model = step.produce(
-                Model("digits-svc", digest=sha256(tag), algorithm="SVC", framework=("scikit-learn", "1.5.2"))
+                Model(
+                    "digits-svc",
+                    digest=sha256(tag),
+                    algorithm="SVC",
+                    framework=("scikit-learn", "1.5.2"),
+                )
             )
         with run.step("evaluate", kind="evaluate", executable=EVALUATE) as step:
             step.use(model)
@@ -214,7 +223,11 @@ def test_a_parameter_of_another_type_is_a_difference(repo: Repository) -> None:
 def test_new_training_code_is_found_at_the_training_step(repo: Repository) -> None:
     first = train(repo, DIGITS, Trigger.manual(by="alice"), tag="m1")
     patched = Executable("train.py", version="2.2.0", digest=sha256("train.py", "2.2.0"))
-    code_change = Trigger.code_change(by="carol", reason="new SVC defaults", concerns="https://git.example.org/ml/digits/-/commit/ab12")
+    code_change = Trigger.code_change(
+        by="carol",
+        reason="new SVC defaults",
+        concerns="https://git.example.org/ml/digits/-/commit/ab12",
+    )
     retrained = train(repo, DIGITS, code_change, train_code=patched, tag="m5")
     cause = root_cause(repo, first.model, retrained.model)
     assert cause.step == "train"
@@ -227,7 +240,9 @@ def test_new_training_code_is_found_at_the_training_step(repo: Repository) -> No
 def test_unknown_or_wrong_iris_are_refused(repo: Repository) -> None:
     first, _ = first_and_swapped(repo)
     missing = "https://kgrepo.example/artifact/Model/missing"
-    with pytest.raises(kgrepo.NotFound, match=r"no artifact <https://kgrepo\.example/artifact/Model/missing>"):
+    with pytest.raises(
+        kgrepo.NotFound, match=r"no artifact <https://kgrepo\.example/artifact/Model/missing>"
+    ):
         root_cause(repo, first.model, missing)
     with pytest.raises(kgrepo.InvalidInput, match=r"is a Run, not an artifact"):
         root_cause(repo, first.run, first.model)

@@ -198,6 +198,18 @@ class Peer:
         return out
 
 
+def _set_synchronous(mode: str) -> None:
+    """Sets ``PRAGMA synchronous`` on every new SQLite connection (before MLflow opens any)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _pragma(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA synchronous={mode}")
+        cursor.close()
+
+
 def _meta(peer: Peer) -> dict:
     import sqlalchemy
 
@@ -218,7 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--serve", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (prints its path)")
+    ap.add_argument(
+        "--sqlite-synchronous",
+        choices=["default", "OFF", "NORMAL", "FULL"],
+        default="default",
+        help="PRAGMA synchronous on every SQLite connection (default: SQLite's own, FULL: an "
+        "fsync per commit). OFF makes MLflow as durable as an Oxigraph write (no fsync).",
+    )
     args = ap.parse_args(argv)
+    if args.sqlite_synchronous != "default":
+        _set_synchronous(args.sqlite_synchronous)
 
     workdir = tempfile.mkdtemp(prefix="kgrepo-bench-mlflow-")
     try:
@@ -229,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         meta = _meta(peer)
         meta["setup_s"] = setup
         meta["warmup"] = args.warmup
+        meta["sqlite_synchronous"] = args.sqlite_synchronous
         if not args.serve:
             lat = peer.timed(args.runs)
             print(json.dumps({**meta, "latencies": lat}))
