@@ -6,6 +6,7 @@ the ontology as it goes (see ``docs/ontology.md``), so plain PROV-O and ML-Schem
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ from kgrepo._ontology import Ontology
 from kgrepo._vocab import KG, MLS, RDF, RDFS
 from kgrepo.artifacts import Artifact, Dataset
 from kgrepo.environment import Environment
-from kgrepo.iris import Minter, new_id
+from kgrepo.iris import Minter
 from kgrepo.records import Agent, Executable, Workflow
 
 Term = NamedNode | BlankNode | Literal
@@ -31,26 +32,24 @@ _MLS_INPUTS = (MLS.Dataset,)
 class Triples:
     """Statements of one write, with the ontology's super-terms materialised."""
 
-    def __init__(self, ontology: Ontology) -> None:
+    def __init__(self, ontology: Ontology, *, top: bool = True) -> None:
         self._ontology = ontology
         self.items: list[Triple] = []
         self.types: dict[Term, list[NamedNode]] = {}
-        #: Statements about vocabulary entities whose IRI fixes their content (hyperparameters,
-        #: measures), by entity: written once into the vocabulary graph, not into every run.
-        self.vocabulary: dict[NamedNode, Triples] = {}
-
-    def vocab(self, entity: NamedNode) -> Triples:
-        """The statements about the vocabulary entity ``entity`` (see :attr:`vocabulary`)."""
-        if entity not in self.vocabulary:
-            self.vocabulary[entity] = Triples(self._ontology)
-        return self.vocabulary[entity]
+        #: Statements describing entities shared across runs (artifacts, executables, workflows,
+        #: agents, hyperparameters, measures): they go to the repository's entity graph, each
+        #: statement once, so no statement is held by many run graphs (see docs/ontology.md).
+        self.shared: Triples = Triples(ontology, top=False) if top else self
 
     def merge(self, other: Triples) -> None:
-        """Adds ``other``'s statements (and vocabulary) to these."""
+        """Adds ``other``'s statements (and its shared ones) to these."""
         self.items.extend(other.items)
         self.types.update(other.types)
-        for entity, triples in other.vocabulary.items():
-            self.vocabulary.setdefault(entity, triples)
+        if other.shared is not other and self.shared is not self:
+            self.shared.merge(other.shared)
+
+    def _types(self, s: Term) -> list[NamedNode]:
+        return self.types.get(s) or self.shared.types.get(s) or []
 
     def add(self, s: Term, p: NamedNode, o: Term) -> None:
         self.items.append((s, p, o))
@@ -66,13 +65,13 @@ class Triples:
     def output(self, activity: NamedNode, prop: NamedNode, artifact: NamedNode) -> None:
         """``activity prop artifact``, plus ``mls:hasOutput`` where its range allows it."""
         self.add(activity, prop, artifact)
-        if any(t in _MLS_OUTPUTS for t in self.types.get(artifact, ())):
+        if any(t in _MLS_OUTPUTS for t in self._types(artifact)):
             self.items.append((activity, MLS.hasOutput, artifact))
 
     def input(self, activity: NamedNode, prop: NamedNode, artifact: NamedNode) -> None:
         """``activity prop artifact``, plus ``mls:hasInput`` where its range allows it."""
         self.add(activity, prop, artifact)
-        if any(t in _MLS_INPUTS for t in self.types.get(artifact, ())):
+        if any(t in _MLS_INPUTS for t in self._types(artifact)):
             self.items.append((activity, MLS.hasInput, artifact))
 
     def optional(self, s: Term, p: NamedNode, o: Term | None) -> None:
@@ -104,8 +103,13 @@ class Describer:
             _terms.digest(artifact.entity, artifact.digest)
         return self.minter.artifact(artifact.kind.name, artifact.digest)
 
-    def artifact(self, t: Triples, artifact: Artifact, iri: NamedNode) -> None:
+    def artifact(
+        self, t: Triples, artifact: Artifact, iri: NamedNode, *, shared: bool = True
+    ) -> None:
+        """Describes ``artifact``, among ``t``'s shared statements unless it belongs to one run
+        only (a metrics record)."""
         entity = artifact.entity
+        t = t.shared if shared else t
         t.type(iri, artifact.kind.iri)
         t.add(iri, RDFS.label, Literal(artifact.name))
         if artifact.uri is not None:
@@ -139,14 +143,19 @@ class Describer:
             raise _terms.InvalidInput(entity, "annotations", annotations, "expected a mapping")
         for key, value in annotations.items():
             key_literal = _terms.text(entity, "annotation key", key)
-            node = Minter.child(subject, "annotation", new_id())
+            literal = _terms.scalar(entity, f"annotations[{key!r}]", value)
+            # The same key and value on the same subject is the same annotation: recording it
+            # again (an artifact described by many runs) adds nothing.
+            digest = hashlib.sha256(f"{key}\0{literal}".encode()).hexdigest()[:32]
+            node = Minter.child(subject, "annotation", digest)
             t.type(node, KG.Annotation)
             t.add(node, KG.key, key_literal)
-            t.add(node, KG.annotationValue, _terms.scalar(entity, f"annotations[{key!r}]", value))
+            t.add(node, KG.annotationValue, literal)
             t.add(subject, KG.annotation, node)
 
     def agent(self, t: Triples, agent: Agent) -> NamedNode:
         iri = self.minter.agent(agent.name)
+        t = t.shared
         t.type(iri, KG.SoftwareAgent if agent.software else KG.Person)
         t.add(iri, RDFS.label, Literal(agent.name))
         if agent.role is not None:
@@ -155,6 +164,7 @@ class Describer:
 
     def executable(self, t: Triples, exe: Executable) -> NamedNode:
         iri = self.minter.executable(exe.name, exe.version, exe.digest)
+        t = t.shared
         t.type(iri, KG.Executable)
         t.add(iri, RDFS.label, Literal(exe.name))
         t.optional(iri, KG.version, Literal(exe.version) if exe.version else None)
@@ -166,6 +176,7 @@ class Describer:
 
     def workflow(self, t: Triples, workflow: Workflow) -> NamedNode:
         iri = self.minter.workflow(workflow.name, workflow.version)
+        t = t.shared
         t.type(iri, KG.Workflow)
         t.add(iri, RDFS.label, Literal(workflow.name))
         t.optional(iri, KG.version, Literal(workflow.version) if workflow.version else None)
@@ -188,7 +199,7 @@ class Describer:
             literal = _terms.scalar(entity, f"parameter {key!r}", value)
             parameter = Minter.child(parameter_owner, "parameter", key)
             setting = Minter.child(subject, "setting", key)
-            v = t.vocab(parameter)
+            v = t.shared
             v.type(parameter, KG.HyperParameter)
             v.add(parameter, RDFS.label, Literal(key))
             if parameter_owner.value.startswith(self.minter.base + "executable/"):

@@ -76,9 +76,9 @@ class Minter:
     def schema_graph(self) -> NamedNode:
         return self._iri("schema")
 
-    def vocabulary_graph(self) -> NamedNode:
-        """Where hyperparameters and measures are described, once for all runs."""
-        return self._iri("vocabulary")
+    def entity_graph(self) -> NamedNode:
+        """Where entities shared by runs are described, each statement once."""
+        return self._iri("entities")
 
     @staticmethod
     def child(parent: NamedNode, *parts: str) -> NamedNode:

@@ -227,9 +227,22 @@ class Recipe(Result):
 
 
 def recipe(repo: Repository, artifact: object) -> Recipe:
-    """The reproduction recipe of ``artifact`` (FR8), steps in executable order."""
+    """The reproduction recipe of ``artifact`` (FR8), steps in executable order.
+
+    Each step lists every output it generated, not only those on the way to ``artifact``: a
+    step re-run from the recipe writes them all, and the recipe says where.
+    """
     up = upstream(repo, artifact)
-    return Recipe(up.root, tuple(_topological(up.steps)), tuple(up.raw_inputs), up.artifacts)
+    artifacts = dict(up.artifacts)
+    steps = []
+    for step in _topological(up.steps):
+        rows = repo.select(queries.text("execution-outputs"), execution=NamedNode(step.iri))
+        outputs = sorted({*step.outputs, *(r["output"] for r in rows)})
+        for iri in outputs:
+            if iri not in artifacts:
+                artifacts[iri] = _info(repo, iri)
+        steps.append(dataclasses.replace(step, outputs=tuple(outputs)))
+    return Recipe(up.root, tuple(steps), tuple(up.raw_inputs), artifacts)
 
 
 def _topological(steps: Iterable[LineageStep]) -> list[LineageStep]:

@@ -345,10 +345,10 @@ class Step:
             self._metrics += 1
             iri = Minter.child(self.iri, "metric", str(self._metrics))
         metric = Artifact(name, kind=METRICS, scope=scope)
-        d.artifact(t, metric, iri)
+        d.artifact(t, metric, iri, shared=False)
         measure = self._repo._minter.measure(name)
-        t.vocab(measure).type(measure, KG.EvaluationMeasure)
-        t.vocab(measure).add(measure, RDFS.label, Literal(name))
+        t.shared.type(measure, KG.EvaluationMeasure)
+        t.shared.add(measure, RDFS.label, Literal(name))
         t.add(iri, KG.measure, measure)
         t.add(iri, KG.value, literal)
         if of is not None:
@@ -424,6 +424,7 @@ class Step:
 
     def _check(self, t: Triples) -> None:
         self._repo._validate(t)
+        self._repo._validate(t.shared)
 
     def _check_open(self) -> None:
         if self.status is None:

@@ -14,7 +14,7 @@ from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
 
 from kgrepo import _ontology, _terms, environment, kinds, queries
 from kgrepo._describe import Describer, Triples
-from kgrepo._vocab import KG, PROV, RDF, RDFS
+from kgrepo._vocab import KG, PROV, RDFS
 from kgrepo.artifacts import BUILTIN_KINDS, DATASET, ArtifactKind
 from kgrepo.environment import Environment
 from kgrepo.errors import InvalidInput, NotFound
@@ -64,7 +64,7 @@ class Repository:
         self._shapes = compile_shapes(_ontology.shapes_quads())
         self._lock = threading.Lock()
         self._known_environments: set[NamedNode] = set()
-        self._known_vocabulary: set[NamedNode] = set()
+        self._known_shared: set[Quad] = set()
         self._kinds: dict[str, ArtifactKind] = dict(BUILTIN_KINDS)
         self._refresh_kinds()
 
@@ -307,28 +307,25 @@ class Repository:
         self._validator.check(items, lambda s: self._describer.describe(s, describe))
 
     def _write(self, graph: NamedNode, t: Triples, extra: list[Quad] | None = None) -> None:
-        """Validates ``t`` and writes it into ``graph`` (with its vocabulary not yet in the store,
-        and ``extra``) in one atomic call."""
+        """Validates ``t`` and writes it into ``graph``, its shared statements that the store does
+        not hold yet into the entity graph, and ``extra``, in one atomic call."""
         self._validate(t)
-        shared, entities = self._vocabulary_quads(t)
+        self._validate(t.shared)
+        shared = self._new_shared(t)
         self.store.extend(t.quads(graph) + shared + (extra or []))
-        self._known_vocabulary.update(entities)
+        self._known_shared.update(shared)
 
-    def _vocabulary_quads(self, t: Triples) -> tuple[list[Quad], list[NamedNode]]:
-        """The vocabulary statements of ``t`` about entities the store does not have yet."""
-        graph = self._minter.vocabulary_graph()
-        quads: list[Quad] = []
-        entities = []
-        for entity, triples in t.vocabulary.items():
-            if entity in self._known_vocabulary:
+    def _new_shared(self, t: Triples) -> list[Quad]:
+        """``t``'s shared statements that the entity graph does not hold yet."""
+        fresh = []
+        for quad in dict.fromkeys(t.shared.quads(self._minter.entity_graph())):
+            if quad in self._known_shared:
                 continue
-            if self.store.has(entity, RDF.type, graph):
-                self._known_vocabulary.add(entity)
+            if self.store.contains(quad):
+                self._known_shared.add(quad)
                 continue
-            self._validate(triples)
-            quads += triples.quads(graph)
-            entities.append(entity)
-        return quads, entities
+            fresh.append(quad)
+        return fresh
 
     def _replace(self, graph: NamedNode, remove: list[Quad], t: Triples, context: Triples) -> None:
         """Validates ``context`` minus ``remove`` plus ``t``, then swaps in one atomic call."""

@@ -155,12 +155,9 @@ class OxigraphStore:
         except SyntaxError as err:
             raise syntax_error(err) from None
 
-    def has(self, subject: NamedNode, predicate: NamedNode, graph: NamedNode) -> bool:
-        """Whether ``graph`` holds any statement ``subject predicate ?``."""
-        return (
-            next(iter(self._store.quads_for_pattern(subject, predicate, None, graph)), None)
-            is not None
-        )
+    def contains(self, quad: Quad) -> bool:
+        """Whether the store holds ``quad``."""
+        return quad in self._store
 
     def contains_graph(self, graph: NamedNode) -> bool:
         return bool(self._store.contains_named_graph(graph))

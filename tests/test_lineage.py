@@ -520,12 +520,17 @@ def test_flag_makes_every_descendant_a_suspect_and_deletes_nothing(repo: Reposit
     after = all_quads(repo)
     assert before < after  # only additions
     added = after - before
-    assert {q.graph_name.value for q in added} == {flag}  # the flag lives in a graph of its own
+    # The flag lives in a graph of its own; only the new agent's description joins the entities.
+    entities = repo.base + "entities"
+    assert {q.graph_name.value for q in added} == {flag, entities}
+    assert {q.subject.value for q in added if q.graph_name.value == entities} == {
+        repo.base + "agent/carol"
+    }
     assert flag.startswith(repo.base + "flag/")
     rows = repo.select(
         "SELECT ?flag ?g ?artifact ?reason ?by ?created WHERE { GRAPH ?g {"
         " ?flag a kg:Flag ; kg:flags ?artifact ; kg:reason ?reason ; kg:createdAt ?created ;"
-        " kg:attributedTo/rdfs:label ?by } }",
+        " kg:attributedTo ?agent } ?agent rdfs:label ?by }",
         flag=flag,
     )
     assert len(rows) == 1
