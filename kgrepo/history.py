@@ -10,9 +10,7 @@ Three questions, each a documented query of ``ontology/queries/`` and a typed re
   ``trace-locations.rq``).
 
 The trace is three set-oriented queries whatever the number of runs, never one per run, and the
-artifacts come back aggregated, one row each. Every query reads a run inside its own named graph
-(``GRAPH ?run``): descriptions that many runs repeat (a shared dataset, an agent, a workflow) are
-then joined once per run, not once per graph that repeats them.
+artifacts come back aggregated, one row each.
 
 >>> import kgrepo
 >>> from kgrepo import history

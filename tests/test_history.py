@@ -288,6 +288,30 @@ def test_trace_of_custom_kinds_and_of_differently_named_equal_artifacts(repo: Re
     assert len(entry.produced_by) == 2
 
 
+def test_trace_and_runs_since_ask_as_many_queries_for_many_runs_as_for_few(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Set-oriented, not one query per run (timings live in benchmarks, not here)."""
+    asked: list[str] = []
+    select = repo.select
+
+    def counting(sparql: str, **bindings: object) -> list[dict[str, object]]:
+        asked.append(sparql)
+        return select(sparql, **bindings)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repo, "select", counting)
+    counts = []
+    for size in (2, 12):
+        exp = repo.experiment(f"size {size}")
+        for n in range(size):
+            record(exp, Trigger.schedule(), kinds=("train", "deploy"), model=f"sha256:{n}")
+        asked.clear()
+        assert len(trace(repo, exp).runs) == size
+        assert runs_since(repo, exp, since_step_kind="deploy").count == 1
+        counts.append(len(asked))
+    assert counts[0] == counts[1]
+
+
 def test_trace_of_an_empty_experiment_and_bad_input(repo: Repository) -> None:
     exp = repo.experiment("empty")
     empty = trace(repo, exp)

@@ -94,10 +94,15 @@ SELECT ?execution ?ended WHERE {{
 ORDER BY DESC(?ended)
 LIMIT 1"""
 
+# kgrepo keeps each statement about a shared entity (artifact, executable, parameter, measure) once,
+# in the entity graph, and what a run did in the run's graph; these queries read the union of all
+# graphs. (Oxigraph 0.5 returns a statement once per graph holding it, oxigraph#1919: with the
+# descriptions repeated in every run graph, as kgrepo wrote them before the entity graph, joining
+# two properties of a shared resource multiplied rows by the number of runs — see DUP_* below.)
 FR1 = PREFIXES + """
 SELECT ?model ?name ?value WHERE {{
-  ?model a kg:Model ; rdfs:label ?name .
   ?metric kg:evaluates ?model ; kg:measure {measure} ; kg:value ?value .
+  ?model a kg:Model ; rdfs:label ?name .
   {cursor}
 }}
 ORDER BY DESC(?value) ?model
@@ -127,8 +132,8 @@ SELECT DISTINCT ?run ?what ?key ?value WHERE {{
     BIND(CONCAT(?step, " produced ", ?n) AS ?key) BIND(COALESCE(?d, STR(?a)) AS ?value)
     BIND("output" AS ?what) }}
   UNION
-  {{ ?run kg:hasExecution ?e . ?m kg:generatedBy ?e ; kg:measure/rdfs:label ?key ; kg:value ?value .
-    BIND("metric" AS ?what) }}
+  {{ ?run kg:hasExecution ?e . ?m kg:generatedBy ?e ; kg:measure/rdfs:label ?key ;
+      kg:value ?value . BIND("metric" AS ?what) }}
   UNION
   {{ ?run kg:status ?value . BIND("status" AS ?what) BIND("" AS ?key) }}
   UNION
@@ -140,29 +145,34 @@ SELECT DISTINCT ?a ?what ?key ?value WHERE {{
   VALUES ?a {{ {a} {b} }}
   {{ ?a ?p ?value . FILTER(isLiteral(?value)) BIND(STR(?p) AS ?key) BIND("field" AS ?what) }}
   UNION
-  {{ ?a kg:generatedBy ?e . ?e kg:hasSetting ?s . ?s kg:parameter/rdfs:label ?key ; kg:value ?value .
-    BIND("parameter" AS ?what) }}
+  {{ ?a kg:generatedBy ?e . ?e kg:hasSetting ?s . ?s kg:parameter/rdfs:label ?key ;
+      kg:value ?value . BIND("parameter" AS ?what) }}
   UNION
   {{ ?a kg:generatedBy ?e . ?e kg:used ?i . ?i rdfs:label ?key .
     OPTIONAL {{ ?i kg:digest ?d }} BIND(COALESCE(?d, STR(?i)) AS ?value) BIND("input" AS ?what) }}
   UNION
   {{ ?a kg:generatedBy/kg:executes ?value . BIND("executable" AS ?what) BIND("" AS ?key) }}
   UNION
-  {{ ?m kg:evaluates ?a ; kg:measure/rdfs:label ?key ; kg:value ?value . BIND("metric" AS ?what) }}
+  {{ ?m kg:evaluates ?a ; kg:measure/rdfs:label ?key ; kg:value ?value .
+    BIND("metric" AS ?what) }}
 }}"""
 
 TRACE = PREFIXES + """
 SELECT DISTINCT ?run ?role ?artifact ?name ?digest WHERE {{
-  GRAPH ?run {{
-    {experiment} kg:hasRun ?run .
-    ?run kg:hasExecution ?execution .
-    {{ ?artifact kg:generatedBy ?execution . BIND("produced" AS ?role) }}
-    UNION
-    {{ ?execution kg:used ?artifact . BIND("used" AS ?role) }}
-    ?artifact rdfs:label ?name .
-    OPTIONAL {{ ?artifact kg:digest ?digest }}
-  }}
+  {experiment} kg:hasRun ?run .
+  ?run kg:hasExecution ?execution .
+  {{ ?artifact kg:generatedBy ?execution . BIND("produced" AS ?role) }}
+  UNION
+  {{ ?execution kg:used ?artifact . BIND("used" AS ?role) }}
+  ?artifact rdfs:label ?name .
+  OPTIONAL {{ ?artifact kg:digest ?digest }}
 }}"""
+
+# Evidence for the duplicate rows above: one executable's label, once per run graph holding it,
+# and label x version joined over the union (N^2).
+DUP_LABEL = "SELECT (COUNT(*) AS ?n) WHERE {{ {exe} <http://www.w3.org/2000/01/rdf-schema#label> ?l }}"
+DUP_JOIN = ("SELECT (COUNT(*) AS ?n) WHERE {{ {exe} <http://www.w3.org/2000/01/rdf-schema#label> ?l ;"
+            " <https://w3id.org/kgrepo#version> ?v }}")
 
 
 def _diff(rows: Rows) -> dict[tuple[str, str], tuple[set[str], set[str]]]:
