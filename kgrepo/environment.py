@@ -26,7 +26,7 @@ class Environment:
     host: str
     packages: tuple[tuple[str, str], ...]
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         text = "\n".join(
             [
@@ -64,7 +64,24 @@ class CodeVersion:
 
 def code_version(start: Path | None = None) -> CodeVersion | None:
     """The commit checked out in the git working tree containing ``start`` (default: cwd)."""
-    here = (start or Path.cwd()).resolve()
+    where = str((start or Path.cwd()).resolve())
+    found = _GIT_DIRS.get(where) or _git_dir(where)
+    if found is None:
+        return None
+    _GIT_DIRS[where] = found
+    folder, git = found
+    commit = _resolve_head(git)
+    return CodeVersion(commit, str(folder)) if commit else None
+
+
+# Where the git directory of a working tree is does not change under a running process (its HEAD
+# is read afresh every time); a folder without one may get one, so only finds are remembered.
+_GIT_DIRS: dict[str, tuple[Path, Path]] = {}
+
+
+def _git_dir(start: str) -> tuple[Path, Path] | None:
+    """The working tree and git directory containing ``start``."""
+    here = Path(start)
     for folder in (here, *here.parents):
         git = folder / ".git"
         if git.is_file():  # a worktree or submodule: "gitdir: <path>"
@@ -73,8 +90,7 @@ def code_version(start: Path | None = None) -> CodeVersion | None:
                 return None
             git = (folder / text.removeprefix("gitdir:").strip()).resolve()
         if git.is_dir():
-            commit = _resolve_head(git)
-            return CodeVersion(commit, str(folder)) if commit else None
+            return folder, git
     return None
 
 

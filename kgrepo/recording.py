@@ -457,8 +457,11 @@ class Step:
             key = reuse.signature(self.executable, self._inputs.values(), self._params)
             if key is not None:
                 t.add(step, KG.signature, Literal(key))
+            self._repo._validate(t)
+            self._repo._validate(t.shared)
+            # What use/produce/set_params/log_metric added was validated when they were called.
             t.merge(self._t)
-            self._repo._write(run.iri, t)
+            self._repo._write(run.iri, t, validated=True)
             self.status = status
             run._last_ended = self
 

@@ -13,7 +13,7 @@ from typing import IO, Any
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
 
 from kgrepo import _ontology, _terms, environment, kinds, queries
-from kgrepo._describe import Describer, Triples
+from kgrepo._describe import Describer, Triple, Triples
 from kgrepo._vocab import KG, PROV, RDFS
 from kgrepo.artifacts import BUILTIN_KINDS, DATASET, ArtifactKind
 from kgrepo.environment import Environment
@@ -64,7 +64,8 @@ class Repository:
         self._shapes = compile_shapes(_ontology.shapes_quads())
         self._lock = threading.Lock()
         self._known_environments: set[NamedNode] = set()
-        self._known_shared: set[Quad] = set()
+        self._known_shared: set[Triple] = set()
+        self._entities = self._minter.entity_graph()
         self._kinds: dict[str, ArtifactKind] = dict(BUILTIN_KINDS)
         self._refresh_kinds()
 
@@ -306,25 +307,35 @@ class Repository:
         describe = t if isinstance(t, Triples) else self._describer.triples()
         self._validator.check(items, lambda s: self._describer.describe(s, describe))
 
-    def _write(self, graph: NamedNode, t: Triples, extra: list[Quad] | None = None) -> None:
+    def _write(
+        self,
+        graph: NamedNode,
+        t: Triples,
+        extra: list[Quad] | None = None,
+        *,
+        validated: bool = False,
+    ) -> None:
         """Validates ``t`` and writes it into ``graph``, its shared statements that the store does
         not hold yet into the entity graph, and ``extra``, in one atomic call."""
-        self._validate(t)
-        self._validate(t.shared)
+        if not validated:
+            self._validate(t)
+            self._validate(t.shared)
         shared = self._new_shared(t)
-        self.store.extend(t.quads(graph) + shared + (extra or []))
+        entities = [Quad(s, p, o, self._entities) for s, p, o in shared]  # type: ignore[arg-type]
+        self.store.extend(t.quads(graph) + entities + (extra or []))
         self._known_shared.update(shared)
 
-    def _new_shared(self, t: Triples) -> list[Quad]:
+    def _new_shared(self, t: Triples) -> list[Triple]:
         """``t``'s shared statements that the entity graph does not hold yet."""
         fresh = []
-        for quad in dict.fromkeys(t.shared.quads(self._minter.entity_graph())):
-            if quad in self._known_shared:
+        known = self._known_shared
+        for triple in dict.fromkeys(t.shared.items):
+            if triple in known:
                 continue
-            if self.store.contains(quad):
-                self._known_shared.add(quad)
+            if self.store.contains(Quad(*triple, self._entities)):  # type: ignore[arg-type]
+                known.add(triple)
                 continue
-            fresh.append(quad)
+            fresh.append(triple)
         return fresh
 
     def _replace(self, graph: NamedNode, remove: list[Quad], t: Triples, context: Triples) -> None:

@@ -108,6 +108,7 @@ class Validator:
 
     def __init__(self, rules: Iterable[NodeRule] = ()) -> None:
         self._by_class: dict[NamedNode, list[NodeRule]] = defaultdict(list)
+        self._paths: set[NamedNode] = {RDF.type}
         for rule in rules:
             self.add(rule)
 
@@ -117,14 +118,20 @@ class Validator:
 
     def add(self, rule: NodeRule) -> None:
         self._by_class[rule.target].append(rule)
+        self._paths = {RDF.type, *(p.path for r in self.rules() for p in r.properties)}
+
+    def rules(self) -> list[NodeRule]:
+        return [rule for rules in self._by_class.values() for rule in rules]
 
     def check(self, triples: Iterable[Triple], describe: Callable[[Term], str]) -> None:
         """Raises :class:`ValidationError` for the first violation found."""
         values: dict[Term, dict[NamedNode, dict[Term, None]]] = defaultdict(
             lambda: defaultdict(dict)
         )
+        paths = self._paths
         for s, p, o in triples:
-            values[s][p][o] = None  # a set that keeps order: RDF statements are a set
+            if p in paths:  # statements no shape constrains (materialised copies) are skipped
+                values[s][p][o] = None  # a set that keeps order: RDF statements are a set
         for subject, props in values.items():
             for cls in props.get(RDF.type, ()):
                 for rule in self._by_class.get(cls, ()):  # type: ignore[arg-type]

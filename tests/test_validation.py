@@ -84,11 +84,13 @@ def recorded() -> Recorded:
         running.end()
         schema = list(repo.store.quads(NamedNode(repo.base + "schema")))
         env = next(g for g in graphs if "/environment/" in g)
+        # A run's record: its graph, and the descriptions of the entities it shares with others.
+        shared = graphs[repo.base + "entities"]
         named = {
-            "sketch run": graphs[run.iri.value],
-            "failed run": graphs[failed.iri.value],
-            "tricky run": graphs[odd.iri.value],
-            "running run": graphs[running.iri.value],
+            "sketch run": graphs[run.iri.value] + shared,
+            "failed run": graphs[failed.iri.value] + shared,
+            "tricky run": graphs[odd.iri.value] + shared,
+            "running run": graphs[running.iri.value] + shared,
             "experiment": graphs[exp.iri.value],
             "environment": graphs[env],
             "schema": [(q.subject, q.predicate, q.object) for q in schema],
