@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,28 @@ import questions  # noqa: E402
 from _timing import measure  # noqa: E402
 
 import kgrepo  # noqa: E402
+
+
+class Timeout(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise Timeout()
+
+
+def guarded(fn: Any, seconds: float) -> Any:
+    """``fn`` interrupted after ``seconds`` (between two of its queries: a signal is handled when
+    control is back in Python)."""
+
+    def call() -> Any:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            return fn()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    return call
 
 
 def _value(term: Any) -> Any:
@@ -150,15 +173,15 @@ def checks(repo: kgrepo.Repository, m: dict[str, Any], results: dict[str, Any]) 
     try:
         from kgrepo import lineage
 
-        up = lineage.upstream(repo, m["deep_model"])
+        up = guarded(lambda: lineage.upstream(repo, m["deep_model"]), 120)()
         out["upstream_executions"]["api"] = len(up.steps)
         out["upstream_api_max_depth"] = max((s.depth for s in up.steps), default=0)
-        down = lineage.downstream(repo, m["feed_dataset"])
+        down = guarded(lambda: lineage.downstream(repo, m["feed_dataset"]), 120)()
         out["downstream_1k_descendants"]["api_descendants_property"] = len(down.descendants)
         out["downstream_1k_descendants"]["api_outputs_of_steps"] = len(
             {o for s in down.steps for o in s.outputs}
         )
-    except Exception as err:  # noqa: BLE001
+    except (Exception, Timeout) as err:  # noqa: BLE001
         out["api_error"] = repr(err)
     try:
         from kgrepo import reuse
@@ -183,12 +206,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--budget", type=float, default=20.0, help="seconds of timed calls per question")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--no-api", action="store_true", help="time the raw SPARQL only")
+    ap.add_argument("--timeout", type=float, default=60.0,
+                    help="seconds after which one call of an API function is abandoned")
     args = ap.parse_args(argv)
 
     m = json.loads((args.data / "manifest.json").read_text())
     t = time.perf_counter()
     repo = kgrepo.Repository.open(args.data / "store")
     open_s = time.perf_counter() - t
+    signal.signal(signal.SIGALRM, _alarm)
     cursor = cursor_after_99(repo, m)
     qs = questions.build(m, cursor)
     api = {} if args.no_api else api_runners(repo, m)
@@ -200,7 +226,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         fn = api.get(q.id)
         if callable(fn):
             try:
-                row["api"] = measure(fn, reps=args.reps, budget_s=args.budget)
+                row["api"] = measure(guarded(fn, args.timeout), reps=args.reps, warmup=1,
+                                     budget_s=args.budget, min_reps=1)  # fmt: skip
+            except Timeout:
+                row["api"] = {"timeout_s": args.timeout}
             except Exception as err:  # noqa: BLE001
                 row["api"] = {"error": repr(err)[:300]}
         elif fn is not None:

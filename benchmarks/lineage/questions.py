@@ -54,8 +54,8 @@ def _lit(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def _count(rows: Rows) -> int:
-    return len(rows)
+def _count(rows: Rows) -> Rows:
+    return rows
 
 
 UPSTREAM = PREFIXES + """

@@ -3,7 +3,7 @@
 Standard library only, so that the kgrepo generator (``generate.py``) and the ML Metadata builder
 (``mlmd/mlmd_bench.py``, in its own venv) build the *same* repository from the same plan.
 
-Shapes (see ``benchmarks/lineage/README.md``):
+Shapes (see the "Lineage queries" section of ``BENCHMARKS.md``):
 
 * experiments of 50–400 runs, plus one experiment (``trace-1000``) of exactly 1,000 runs (FR10);
 * pipelines of 3–8 steps (one template per experiment): transforms (each produces a dataset;
