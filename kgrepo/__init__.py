@@ -3,6 +3,12 @@
 Record experiments, runs, steps and artifacts from Python; they land as RDF (an ontology derived
 from W3C ML-Schema and aligned with PROV-O) in an Oxigraph store, queryable with SPARQL.
 
+The questions users ask live in one module each, as functions taking the repository:
+:mod:`kgrepo.lineage` (upstream, downstream, recipe, root cause, flags), :mod:`kgrepo.reuse`
+(an equivalent earlier execution), :mod:`kgrepo.listing` (artifacts of a kind, filtered and
+sorted), :mod:`kgrepo.compare` (what differs between two runs or artifacts), :mod:`kgrepo.dag`
+(a run's steps) and :mod:`kgrepo.history` (triggers, runs since, an experiment's trace).
+
 >>> import kgrepo
 >>> repo = kgrepo.Repository.in_memory()
 >>> exp = repo.experiment("digits", goal="recognise handwritten digits")
@@ -13,6 +19,7 @@ from W3C ML-Schema and aligned with PROV-O) in an Oxigraph store, queryable with
 'Succeeded'
 """
 
+from kgrepo import dag, history, lineage, listing, reuse
 from kgrepo.artifacts import (
     ARTIFACT,
     DATASET,
@@ -74,4 +81,9 @@ __all__ = [
     "ValidationError",
     "Workflow",
     "__version__",
+    "dag",
+    "history",
+    "lineage",
+    "listing",
+    "reuse",
 ]

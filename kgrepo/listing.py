@@ -143,10 +143,10 @@ def _fields(kind: ArtifactKind) -> dict[str, _Field]:
 # -- query fragments: the text depends on the request's shape only, never on its values ------------
 _SELECT = """SELECT {projection} ?artifact ?key WHERE {{
   {{ SELECT {group} ?artifact ({aggregate}(?sortValue) AS ?key) WHERE {{
-      {{ SELECT DISTINCT {selection_vars} ?artifact WHERE {{
+      {{ SELECT DISTINCT {selection_vars} ?artifact WHERE {{ GRAPH ?graph {{
           ?artifact a ?kind .
 {selection}
-      }} }}
+      }} }} }}
 {conditions}
 {sort_value}
   }} GROUP BY {group} ?artifact }}
@@ -155,10 +155,10 @@ _SELECT = """SELECT {projection} ?artifact ?key WHERE {{
 ORDER BY (!BOUND(?key)) {order}(?key)
 """
 _COUNT = """SELECT {selection_vars} (COUNT(DISTINCT ?artifact) AS ?total) WHERE {{
-  {{ SELECT DISTINCT {selection_vars} ?artifact WHERE {{
+  {{ SELECT DISTINCT {selection_vars} ?artifact WHERE {{ GRAPH ?graph {{
       ?artifact a ?kind .
 {selection}
-  }} }}
+  }} }} }}
 {conditions}
 }}
 GROUP BY {selection_vars}
