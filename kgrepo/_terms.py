@@ -56,7 +56,10 @@ def iri(entity: str, field: str, value: Any) -> NamedNode:
         return NamedNode(value)
     except ValueError as err:
         raise InvalidInput(
-            entity, field, value, f"not an absolute IRI ({err}); e.g. file:///data/digits.csv"
+            entity,
+            field,
+            value,
+            f"not an absolute IRI ({err}); expected e.g. https://… or file:///…",
         ) from None
 
 
