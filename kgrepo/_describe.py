@@ -62,9 +62,9 @@ class Triples:
         for c in types:
             self.items.append((s, RDF.type, c))
 
-    def output(self, activity: NamedNode, prop: NamedNode, artifact: NamedNode) -> None:
-        """``activity prop artifact``, plus ``mls:hasOutput`` where its range allows it."""
-        self.add(activity, prop, artifact)
+    def output(self, activity: NamedNode, artifact: NamedNode) -> None:
+        """``activity mls:hasOutput artifact`` where ML-Schema's range allows it (the other
+        direction, ``artifact kg:generatedBy activity``, is the one kgrepo always writes)."""
         if any(t in _MLS_OUTPUTS for t in self._types(artifact)):
             self.items.append((activity, MLS.hasOutput, artifact))
 

@@ -167,8 +167,6 @@ class KG:
     platform: Final = NamedNode("https://w3id.org/kgrepo#platform")
     # datatype property
     priority: Final = NamedNode("https://w3id.org/kgrepo#priority")
-    # object property
-    produced: Final = NamedNode("https://w3id.org/kgrepo#produced")
     # datatype property
     pythonVersion: Final = NamedNode("https://w3id.org/kgrepo#pythonVersion")
     # datatype property

@@ -292,8 +292,7 @@ class Step:
         ref = self._describe(artifact)
         self._t.add(ref.iri, KG.generatedBy, self.iri)
         self._t.add(ref.iri, KG.createdAt, _terms.timestamp())
-        self._t.output(self.iri, KG.hasOutput, ref.iri)
-        self._t.output(self.run.iri, KG.produced, ref.iri)
+        self._t.output(self.iri, ref.iri)
         with self.run._lock:
             self.run._produced.add(ref.iri)
         return ref
@@ -355,7 +354,7 @@ class Step:
             t.add(iri, KG.evaluates, of.iri)
         t.add(iri, KG.generatedBy, self.iri)
         t.add(iri, KG.createdAt, _terms.timestamp())
-        t.output(self.iri, KG.hasOutput, iri)
+        t.output(self.iri, iri)
         self._check(t)
         self._t.merge(t)
         return ArtifactRef(iri, metric)

@@ -93,7 +93,7 @@ def materialisation_problems(data: rdflib.Graph) -> list[str]:
     For every ``?s a kg:C``: ``?s a S`` for each super-class S of kg:C in kgrepo.ttl (transitively,
     kg: super-classes included). For every ``?s kg:p ?o``: ``?s P ?o`` for each super-property P.
     And the two exceptions of docs/ontology.md: ``?s mls:hasOutput ?o`` exactly when ``?o`` is a
-    kg:Model or kg:Metrics and ``?s kg:hasOutput ?o`` or ``?s kg:produced ?o``; ``?s mls:hasInput
+    kg:Model or kg:Metrics and ``?o kg:generatedBy ?s``; ``?s mls:hasInput
     ?o`` exactly when ``?o`` is a kg:Dataset and ``?s kg:used ?o`` or ``?s kg:consumed ?o``.
     """
     ontology = rdflib.Graph().parse(ONTOLOGY, format="turtle")
@@ -108,11 +108,11 @@ def materialisation_problems(data: rdflib.Graph) -> list[str]:
             for sup in sorted(_closure(ontology, p, RDFS.subPropertyOf)):
                 if (s, sup, o) not in data:
                     problems.append(f"missing {s.n3()} {sup.n3()} {o.n3()} (from {p.n3()})")
-            if p in (KG.hasOutput, KG.produced):
-                modelish = (o, RDF.type, KG.Model) in data or (o, RDF.type, KG.Metrics) in data
-                if modelish != ((s, MLS.hasOutput, o) in data):
+            if p == KG.generatedBy:
+                modelish = (s, RDF.type, KG.Model) in data or (s, RDF.type, KG.Metrics) in data
+                if modelish != ((o, MLS.hasOutput, s) in data):
                     what = "missing" if modelish else "unexpected"
-                    problems.append(f"{what} {s.n3()} mls:hasOutput {o.n3()} (from {p.n3()})")
+                    problems.append(f"{what} {o.n3()} mls:hasOutput {s.n3()} (from {p.n3()})")
             if p in (KG.used, KG.consumed):
                 dataish = (o, RDF.type, KG.Dataset) in data
                 if dataish != ((s, MLS.hasInput, o) in data):
