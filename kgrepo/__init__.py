@@ -19,7 +19,7 @@ sorted), :mod:`kgrepo.compare` (what differs between two runs or artifacts), :mo
 'Succeeded'
 """
 
-from kgrepo import dag, history, lineage, listing, reuse
+from kgrepo import compare, dag, history, lineage, listing, reuse
 from kgrepo.artifacts import (
     ARTIFACT,
     DATASET,
@@ -81,6 +81,7 @@ __all__ = [
     "ValidationError",
     "Workflow",
     "__version__",
+    "compare",
     "dag",
     "history",
     "lineage",

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from pyoxigraph import NamedNode
 
 from kgrepo import _resolve, queries
-from kgrepo._vocab import KG, RDF, RDFS
+from kgrepo._vocab import KG, MLS, PROV, RDF, RDFS
 from kgrepo.artifacts import ArtifactKind
 from kgrepo.errors import InvalidInput
 from kgrepo.results import Result
@@ -119,6 +119,16 @@ def _run_fields(repo: Repository, run: NamedNode) -> Sections:
         own[f"configuration {name}"] = value
 
     per_step: dict[str, Fields] = {name: {} for name in steps.values()}
+    collected: dict[str, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
+
+    def step_of(execution: str) -> str:
+        # An execution the steps query missed (imported data without a kind or start time) is
+        # still compared, under its IRI's last segments.
+        if execution not in steps:
+            steps[execution] = "/".join(execution.rsplit("/", 2)[-2:])
+            per_step[steps[execution]] = {}
+        return steps[execution]
+
     for row in step_rows:
         step = per_step[steps[row["execution"]]]
         step["kind"] = row["kind"]
@@ -126,22 +136,16 @@ def _run_fields(repo: Repository, run: NamedNode) -> Sections:
         step["executable"] = _executable(row)
     for row in settings:
         if "execution" in row:
-            per_step[steps[row["execution"]]][f"parameter {row['parameter']}"] = row["value"]
-    io_rows = repo.select(queries.text("diff-run-io"), run=run)
-    for role in ("input", "output"):
-        grouped: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for row in io_rows:
-            if row["role"] == role:
-                grouped[steps[row["execution"]]][row["name"]].add(_identity(row))
-        for step_name, artifacts in grouped.items():
-            for name in artifacts:
-                per_step[step_name][f"{role} {name!r}"] = _one(artifacts[name])
-    metrics: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+            name = f"parameter {row['parameter']}"
+            collected[step_of(row["execution"])][name].add(row["value"])
+    for row in repo.select(queries.text("diff-run-io"), run=run):
+        name = f"{row['role']} {row['name']!r}"
+        collected[step_of(row["execution"])][name].add(_identity(row))
     for row in repo.select(queries.text("diff-run-metrics"), run=run):
-        metrics[steps[row["execution"]]][_metric_name(row)].append(row["value"])
-    for step_name, values in metrics.items():
-        for name in values:
-            per_step[step_name][f"metric {name}"] = _one(values[name])
+        collected[step_of(row["execution"])][f"metric {_metric_name(row)}"].add(row["value"])
+    for step_name, values in collected.items():
+        for name, found in values.items():
+            per_step[step_name][name] = _one(found)
     return {"": own, **{f"step {name!r}": fields for name, fields in per_step.items()}}
 
 
@@ -216,10 +220,13 @@ def _describe(repo: Repository, artifact: NamedNode) -> tuple[ArtifactKind, Fiel
         KG.createdAt.value: "created",
     }
     names.update({a.predicate.value: name for name, a in kind.attributes.items()})
+    # Other literal properties are shown by their local name, except the PROV-O and ML-Schema
+    # copies kgrepo materialises (mls:hasValue repeats kg:value).
+    others = sorted(p for p in set(values) - set(names) if not p.startswith((MLS.NS, PROV.NS)))
     fields: Fields = {}
-    for prop in [*names, *sorted(set(values) - set(names))]:
+    for prop in [*names, *others]:
         if prop in values:
-            fields[names.get(prop, _local(prop))] = _one(values[prop])
+            fields[names.get(prop) or _local_name(prop)] = _one(values[prop])
 
     parts: dict[str, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
     for row in repo.select(queries.text("diff-artifact-details"), artifact=artifact):
@@ -314,7 +321,7 @@ def _by_key(rows: Iterable[Row]) -> list[tuple[str, Any]]:
     """(name, value) pairs of rows with ``parameter``/``key`` and ``value``, one per name."""
     values: dict[str, set[Any]] = defaultdict(set)
     for row in rows:
-        values[row.get("parameter", row.get("key"))].add(row["value"])
+        values[str(row.get("parameter") or row.get("key"))].add(row["value"])
     return [(name, _one(values[name])) for name in sorted(values)]
 
 
@@ -362,9 +369,11 @@ def _metric_name(row: Row) -> str:
 
 
 def _local(iri: Any) -> str | None:
-    if iri is None:
-        return None
-    return str(iri).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return None if iri is None else _local_name(str(iri))
+
+
+def _local_name(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
 def _row_order(row: Row) -> tuple[str, ...]:

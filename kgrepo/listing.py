@@ -14,16 +14,17 @@ How a page is read, and why:
    is read from the sorted stream until the key after the page differs, so rows are never
    decoded beyond it (except the rows skipped by ``offset``).
 2. Keyset pagination: the cursor carries the last (key, IRI) of the page, and the next key query
-   keeps only the rows after it (``?key > ?lastKey || (?key = ?lastKey && STR(?artifact) >
-   ?lastIri)``), so a page deep in the listing costs what the first one costs. ``offset`` is
+   keeps only the rows after it (``?key > ?lastKey``, or an equal key and ``STR(?artifact) >
+   ?lastIri``), so a page deep in the listing costs what the first one costs. ``offset`` is
    accepted as well; it reads and drops the rows before the page.
 3. Only the page's artifacts are then described (``list-artifact.rq``, one query each).
 
-Artifacts described in several runs are one artifact: where the descriptions disagree, the sort key
-is the smallest value (the largest when descending) and the summary shows the smallest value of
-each field. A metric is a :data:`~kgrepo.METRICS` artifact that ``kg:evaluates`` the artifact; an
-artifact with several values of a measure sorts by the best one in the listing's direction, and a
-metric condition holds when any of its values satisfies it.
+An artifact may have several values of a field (runs that described the same digest differently,
+or produced it twice): its sort key is the smallest of them (the largest when descending) and the
+summary shows the smallest value of each field. A metric is a :data:`~kgrepo.METRICS` artifact
+that ``kg:evaluates`` the artifact, without a scope (a per-class recall is not the model's
+recall); an artifact with several values of a measure sorts by the best one in the listing's
+direction, and a metric condition holds when any of its values satisfies it.
 
 >>> import kgrepo
 >>> from kgrepo.listing import list_artifacts
@@ -116,8 +117,8 @@ class _Field:
 
     @property
     def by_value(self) -> bool:
-        """Compared by value (``FILTER(?x = ?v)``: 1.0 = 1.00, the same instant in two time
-        zones) rather than by term (an index lookup)."""
+        """Compared by value (a filter: 1.0 equals 1.00, an instant equals itself in another
+        time zone) rather than by term (an index lookup)."""
         return self.type in (float, dt.datetime)
 
 
@@ -146,7 +147,7 @@ def _fields(kind: ArtifactKind) -> dict[str, _Field]:
 # artifact is between subqueries. Rows are not made DISTINCT here (that costs as much as the join):
 # the key query groups by artifact, and the page is deduplicated as it is read.
 _BY_PROPERTY = """SELECT {projection} ?artifact ?key WHERE {{
-  {{ SELECT {group} ?artifact ({aggregate}(?sortValue) AS ?key) WHERE {{
+  {{ SELECT {group} ?artifact ({aggregate}({sort_value}) AS ?key) WHERE {{
 {selection}
 {conditions}
     OPTIONAL {{
@@ -173,34 +174,54 @@ _COUNT = """SELECT {variables} (COUNT(DISTINCT ?artifact) AS ?total) WHERE {{
 }}
 GROUP BY {variables}
 """
-_SELECTION = """  {{ SELECT {variables} ?artifact WHERE {{
-      ?artifact a ?kind .
-{lines}
+# The artifacts of the kind, then one subquery per filter: each is hashed and joined, rather than
+# looked up once per artifact of the kind.
+_SELECTION = "  { SELECT ?kind ?artifact WHERE { ?artifact a ?kind } }"
+_WHERE_TERM = "  {{ SELECT ?p{i} ?v{i} ?artifact WHERE {{ ?artifact ?p{i} ?v{i} }} }}"
+# Equality by value is written ">= and <=": with pyoxigraph 0.5, "=" between a stored value and a
+# substituted one compares terms, not values (2 = 2.0 and 12:00Z = 17:00+05:00 are false), while
+# the order operators compare values.
+_WHERE_VALUE = (
+    "  {{ SELECT ?p{i} ?v{i} ?artifact WHERE {{"
+    " ?artifact ?p{i} ?x{i} . FILTER(?x{i} >= ?v{i} && ?x{i} <= ?v{i}) }} }}"
+)
+_ANNOTATION = """  {{ SELECT ?k{i} ?w{i} ?artifact WHERE {{
+      ?a{i} kg:key ?k{i} ; kg:annotationValue ?y{i} .
+      FILTER({test})
+      ?artifact kg:annotation ?a{i} .
   }} }}"""
-_WHERE_TERM = "      ?artifact ?p{i} ?v{i} ."
-_WHERE_VALUE = "      ?artifact ?p{i} ?x{i} . FILTER(?x{i} = ?v{i})"
-_ANNOTATION_TEXT = (
-    "      ?artifact kg:annotation ?a{i} . ?a{i} kg:key ?k{i} ; kg:annotationValue ?y{i} ."
-    " FILTER(STR(?y{i}) = ?w{i})"
-)
-_ANNOTATION_VALUE = (
-    "      ?artifact kg:annotation ?a{i} . ?a{i} kg:key ?k{i} ; kg:annotationValue ?y{i} ."
-    " FILTER(?y{i} = ?w{i})"
-)
-# The values of one measure for each artifact: the metrics of the measure are joined with what they
-# evaluate (both whole predicates, hashed), then each one's value is looked up.
+_ANNOTATION_TEXT = "STR(?y{i}) = ?w{i}"
+_ANNOTATION_VALUE = "?y{i} >= ?w{i} && ?y{i} <= ?w{i}"
+# The values of one measure for each artifact: the metrics of the measure (but not those narrowed
+# to a scope, e.g. one class) are joined with what they evaluate (both whole predicates, hashed),
+# then each one's value is looked up.
 _METRIC_VALUES = """    {{ SELECT ?{measure} ?{metric} ?artifact WHERE {{
-        {{ SELECT ?{measure} ?{metric} WHERE {{ ?{metric} kg:measure ?{measure} }} }}
+        {{ SELECT ?{measure} ?{metric} WHERE {{
+            ?{metric} kg:measure ?{measure} .
+            MINUS {{ ?{metric} kg:scope ?{metric}Scope }}
+        }} }}
         {{ SELECT ?{metric} ?artifact WHERE {{ ?{metric} kg:evaluates ?artifact }} }}
     }} }}
     ?{metric} kg:value ?{value} ."""
 _CONDITION = """  {{ SELECT DISTINCT ?measure{i} ?threshold{i} ?artifact WHERE {{
 {values}
-    FILTER(?value{i} {op} ?threshold{i})
+    FILTER({test})
   }} }}"""
+# Oxigraph orders booleans but does not compare them with < or >, which the cursor needs: a boolean
+# sort key is the integer 0 or 1.
+_BOOLEAN_KEY = "xsd:integer(?sortValue)"
+#: A metric condition's filter for each operator (equality as explained at _WHERE_VALUE).
+_TESTS = {
+    "=": "{value} >= {threshold} && {value} <= {threshold}",
+    "!=": "{value} < {threshold} || {value} > {threshold}",
+    "<": "{value} < {threshold}",
+    "<=": "{value} <= {threshold}",
+    ">": "{value} > {threshold}",
+    ">=": "{value} >= {threshold}",
+}
 _AFTER_KEY = (
     "  FILTER(!BOUND(?key) || ?key {cmp} ?lastKey"
-    " || (?key = ?lastKey && STR(?artifact) > ?lastIri))"
+    " || (?key >= ?lastKey && ?key <= ?lastKey && STR(?artifact) > ?lastIri))"
 )
 _AFTER_MISSING = "  FILTER(!BOUND(?key) && STR(?artifact) > ?lastIri)"
 
@@ -313,11 +334,11 @@ def _request(
     checked_where = []
     for name, value in _mapping("where", where).items():
         field = _field(fields, found, name)
-        checked_where.append((field, _literal(field, f"where[{name!r}]", value)))
+        checked_where.append((field, _literal(field, f"where.{name}", value)))
     checked_annotations = tuple(
         (
             _terms.text(_ENTITY, "annotation key", key).value,
-            _annotation_literal(f"annotations[{key!r}]", value),
+            _annotation_literal(f"annotations.{key}", value),
         )
         for key, value in _mapping("annotations", annotations).items()
     )
@@ -325,8 +346,8 @@ def _request(
     checked_metrics = []
     for name, condition in _mapping("metrics", metrics).items():
         measures = measures if measures is not None else _measures(repo)
-        measure = _measure(measures, f"metrics[{name!r}]", name)
-        op, threshold = _condition(f"metrics[{name!r}]", condition)
+        measure = _measure(measures, "metrics", name)
+        op, threshold = _condition(f"metrics.{name}", condition)
         checked_metrics.append((name, measure, op, threshold))
     sort = "name" if sort is None else sort
     if not isinstance(sort, str):
@@ -374,7 +395,7 @@ def _field(fields: Mapping[str, _Field], kind: ArtifactKind, name: str) -> _Fiel
     if found is None:
         raise InvalidInput(
             _ENTITY,
-            f"where[{name!r}]",
+            "where",
             name,
             f"{kind.name} has no such field; it has: {', '.join(sorted(fields))}",
         )
@@ -480,10 +501,9 @@ def _selection(request: _Request) -> tuple[list[str], str, dict[str, Term]]:
     for i, (key, literal) in enumerate(request.annotations, 1):
         bindings[f"k{i}"], bindings[f"w{i}"] = Literal(key), literal
         variables += [f"?k{i}", f"?w{i}"]
-        text = literal.datatype == XSD.string
-        lines.append((_ANNOTATION_TEXT if text else _ANNOTATION_VALUE).format(i=i))
-    text = _SELECTION.format(variables=" ".join(variables), lines="\n".join(lines))
-    return variables, text, bindings
+        test = _ANNOTATION_TEXT if literal.datatype == XSD.string else _ANNOTATION_VALUE
+        lines.append(_ANNOTATION.format(i=i, test=test.format(i=i)))
+    return variables, "\n".join([_SELECTION, *lines]), bindings
 
 
 def _conditions(request: _Request, bindings: dict[str, Term]) -> tuple[list[str], str]:
@@ -495,7 +515,8 @@ def _conditions(request: _Request, bindings: dict[str, Term]) -> tuple[list[str]
         values = _METRIC_VALUES.format(
             measure=f"measure{i}", metric=f"metric{i}", value=f"value{i}"
         )
-        blocks.append(_CONDITION.format(i=i, op=op, values=values))
+        test = _TESTS[op].format(value=f"?value{i}", threshold=f"?threshold{i}")
+        blocks.append(_CONDITION.format(i=i, values=values, test=test))
     return variables, "\n".join(blocks)
 
 
@@ -505,6 +526,7 @@ def _key_query(
     selection_vars, selection, bindings = _selection(request)
     condition_vars, conditions = _conditions(request, bindings)
     group = [*selection_vars, *condition_vars]
+    field_type = request.sort_field.type if request.sort_field is not None else float
     if request.sort_measure is not None:
         bindings["sortMeasure"] = request.sort_measure
         template = _BY_METRIC
@@ -530,6 +552,7 @@ def _key_query(
         projection=" ".join(projection),
         group=" ".join(group),
         aggregate="MAX" if request.descending else "MIN",
+        sort_value=_BOOLEAN_KEY if field_type is bool else "?sortValue",
         selection=selection,
         conditions=conditions,
         sort_values=_METRIC_VALUES.format(
@@ -553,6 +576,9 @@ def _total(repo: Repository, request: _Request) -> int:
     return int(rows[0]["total"]) if rows else 0
 
 
+_NO_KEY = object()
+
+
 def _take(rows: Iterable[Any], skip: int, limit: int) -> tuple[list[tuple[str, Term | None]], bool]:
     """The page from a stream sorted by key only: ties broken by IRI, ``skip`` artifacts dropped.
 
@@ -564,6 +590,7 @@ def _take(rows: Iterable[Any], skip: int, limit: int) -> tuple[list[tuple[str, T
     page: list[tuple[str, Term | None]] = []
     group: set[str] = set()
     group_key: Term | None = None
+    group_value: Any = _NO_KEY
     seen = 0
     more = False
 
@@ -579,14 +606,17 @@ def _take(rows: Iterable[Any], skip: int, limit: int) -> tuple[list[tuple[str, T
 
     for row in rows:
         key = row["key"]
-        if group and key != group_key:
+        # Keys are grouped as SPARQL compares them: by value (1 = 1.0), not by lexical form.
+        value = _terms.python_value(key) if key is not None else None
+        if group and value != group_value:
             flush()
             group = set()
             if len(page) >= limit:
                 more = True
                 break
+        if not group:
+            group_key, group_value = key, value
         group.add(row["artifact"].value)
-        group_key = key
     else:
         flush()
     if len(page) > limit:
@@ -619,9 +649,18 @@ def _summary(repo: Repository, request: _Request, iri: str, key: Term | None) ->
         uri=_text(values.get(KG.uri.value)),
         digest=_text(values.get(KG.digest.value)),
         created=created if isinstance(created, dt.datetime) else None,
-        sort_value=_terms.python_value(key) if key is not None else None,
+        sort_value=_sort_value(request, key),
         attributes=attributes,
     )
+
+
+def _sort_value(request: _Request, key: Term | None) -> Any:
+    if key is None:
+        return None
+    value = _terms.python_value(key)
+    if request.sort_field is not None and request.sort_field.type is bool:
+        return bool(value)
+    return value
 
 
 def _smaller(a: Any, b: Any) -> bool:
