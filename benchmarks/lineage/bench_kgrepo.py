@@ -32,10 +32,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import questions  # noqa: E402
-from _timing import measure  # noqa: E402
+import questions
+from _timing import measure
 
-import kgrepo  # noqa: E402
+import kgrepo
 
 
 class Timeout(Exception):
@@ -107,8 +107,10 @@ def api_runners(repo: kgrepo.Repository, m: dict[str, Any]) -> dict[str, Any]:
         e = m["fr6"]["executable"]
         exe = kgrepo.Executable(e["name"], version=e["version"], digest=e["digest"])
         kinds = {"Dataset": kgrepo.DATASET, "Model": kgrepo.MODEL, "Artifact": kgrepo.ARTIFACT}
-        inputs = [kgrepo.Artifact("input", kind=kinds[i["kind"]], digest=i["digest"])
-                  for i in m["fr6"]["inputs"]]  # fmt: skip
+        inputs = [
+            kgrepo.Artifact("input", kind=kinds[i["kind"]], digest=i["digest"])
+            for i in m["fr6"]["inputs"]
+        ]
         out["fr6_hit"] = lambda: reuse.find_equivalent(repo, exe, inputs, m["fr6"]["params"])
         out["fr6_miss"] = lambda: reuse.find_equivalent(repo, exe, inputs, m["fr6"]["miss_params"])
 
@@ -117,9 +119,11 @@ def api_runners(repo: kgrepo.Repository, m: dict[str, Any]) -> dict[str, Any]:
         for k in ("fr1_page1", "fr1_page100_offset", "fr1_page100_cursor"):
             out[k] = f"kgrepo.listing missing ({listing})"
     else:
+
         def page(**kw: Any) -> Any:
-            return listing.list_artifacts(repo, "Model", sort="metric:accuracy", descending=True,
-                                          limit=50, **kw)  # fmt: skip
+            return listing.list_artifacts(
+                repo, "Model", sort="metric:accuracy", descending=True, limit=50, **kw
+            )
 
         out["fr1_page1"] = lambda: page().items
         out["fr1_page100_offset"] = lambda: page(offset=4950).items
@@ -132,7 +136,7 @@ def api_runners(repo: kgrepo.Repository, m: dict[str, Any]) -> dict[str, Any]:
             c = cursor
             out["fr1_page100_cursor"] = lambda: page(cursor=c).items
             out["_cursor_walk_99_pages_s"] = walk
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             out["fr1_page100_cursor"] = f"cursor walk failed: {err!r}"
 
     compare = _module("kgrepo.compare")
@@ -141,10 +145,16 @@ def api_runners(repo: kgrepo.Repository, m: dict[str, Any]) -> dict[str, Any]:
     else:
         a, b = m["diff_runs"]
         ma, mb = m["diff_models"]
-        out["fr2_runs"] = (lambda: compare.diff_runs(repo, a, b)) if hasattr(compare, "diff_runs") \
+        out["fr2_runs"] = (
+            (lambda: compare.diff_runs(repo, a, b))
+            if hasattr(compare, "diff_runs")
             else "kgrepo.compare has no diff_runs"
-        out["fr2_models"] = (lambda: compare.diff_artifacts(repo, ma, mb)) \
-            if hasattr(compare, "diff_artifacts") else "kgrepo.compare has no diff_artifacts"
+        )
+        out["fr2_models"] = (
+            (lambda: compare.diff_artifacts(repo, ma, mb))
+            if hasattr(compare, "diff_artifacts")
+            else "kgrepo.compare has no diff_artifacts"
+        )
 
     history = _module("kgrepo.history")
     if isinstance(history, Exception) or not hasattr(history, "trace"):
@@ -154,7 +164,9 @@ def api_runners(repo: kgrepo.Repository, m: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def checks(repo: kgrepo.Repository, m: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+def checks(
+    repo: kgrepo.Repository, m: dict[str, Any], results: dict[str, Any], api: bool = True
+) -> dict[str, Any]:
     """What the answers say against what the generator planned."""
     f = m["facts"]
     out: dict[str, Any] = {}
@@ -163,13 +175,23 @@ def checks(repo: kgrepo.Repository, m: dict[str, Any], results: dict[str, Any]) 
         return {s["output"].value for s in repo.store.query(text)}  # type: ignore[index, union-attr]
 
     qs = {q.id: q for q in questions.build(m)}
-    out["downstream_1k_descendants"] = {"sparql": len(outputs(qs["downstream_1k"].text)),
-                                        "planned": f["feed_dataset"]["descendants"]}  # fmt: skip
-    out["downstream_heavy_descendants"] = {"sparql": len(outputs(qs["downstream_heavy"].text)),
-                                           "planned": f["heavy_dataset"]["descendants"]}  # fmt: skip
+    out["downstream_1k_descendants"] = {
+        "sparql": len(outputs(qs["downstream_1k"].text)),
+        "planned": f["feed_dataset"]["descendants"],
+    }
+    out["downstream_heavy_descendants"] = {
+        "sparql": len(outputs(qs["downstream_heavy"].text)),
+        "planned": f["heavy_dataset"]["descendants"],
+    }
     ex = {s["execution"].value for s in repo.store.query(qs["regress_subquery"].text)}  # type: ignore[index, union-attr]
-    out["upstream_executions"] = {"sparql": len(ex),
-                                  "planned": f["deep_model"]["upstream_executions"]}  # fmt: skip
+    out["upstream_executions"] = {
+        "sparql": len(ex),
+        "planned": f["deep_model"]["upstream_executions"],
+    }
+    if not api:
+        rows = list(repo.store.query(qs["fr6_hit"].text))  # type: ignore[arg-type]
+        out["fr6_sparql_hit"] = rows[0]["execution"].value if rows else None
+        return out
     try:
         from kgrepo import lineage
 
@@ -181,18 +203,24 @@ def checks(repo: kgrepo.Repository, m: dict[str, Any], results: dict[str, Any]) 
         out["downstream_1k_descendants"]["api_outputs_of_steps"] = len(
             {o for s in down.steps for o in s.outputs}
         )
-    except (Exception, Timeout) as err:  # noqa: BLE001
+    except (Exception, Timeout) as err:
         out["api_error"] = repr(err)
     try:
         from kgrepo import reuse
 
         e = m["fr6"]["executable"]
         exe = kgrepo.Executable(e["name"], version=e["version"], digest=e["digest"])
-        ins = [kgrepo.Artifact("i", kind=kgrepo.DATASET, digest=i["digest"]) for i in m["fr6"]["inputs"]]  # noqa: E501
+        ins = [
+            kgrepo.Artifact("i", kind=kgrepo.DATASET, digest=i["digest"])
+            for i in m["fr6"]["inputs"]
+        ]
         hit = reuse.find_equivalent(repo, exe, ins, m["fr6"]["params"])
         miss = reuse.find_equivalent(repo, exe, ins, m["fr6"]["miss_params"])
-        out["fr6_api"] = {"hit": hit.execution if hit else None, "miss": miss.execution if miss else None}  # noqa: E501
-    except Exception as err:  # noqa: BLE001
+        out["fr6_api"] = {
+            "hit": hit.execution if hit else None,
+            "miss": miss.execution if miss else None,
+        }
+    except Exception as err:
         out["fr6_api_error"] = repr(err)
     rows = list(repo.store.query(qs["fr6_hit"].text))  # type: ignore[arg-type]
     out["fr6_sparql_hit"] = rows[0]["execution"].value if rows else None
@@ -203,11 +231,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--reps", type=int, default=50)
-    ap.add_argument("--budget", type=float, default=20.0, help="seconds of timed calls per question")
+    ap.add_argument(
+        "--budget", type=float, default=20.0, help="seconds of timed calls per question"
+    )
     ap.add_argument("--out", type=Path)
     ap.add_argument("--no-api", action="store_true", help="time the raw SPARQL only")
-    ap.add_argument("--timeout", type=float, default=60.0,
-                    help="seconds after which one call of an API function is abandoned")
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds after which one call of an API function is abandoned",
+    )
     args = ap.parse_args(argv)
 
     m = json.loads((args.data / "manifest.json").read_text())
@@ -226,17 +260,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         fn = api.get(q.id)
         if callable(fn):
             try:
-                row["api"] = measure(guarded(fn, args.timeout), reps=args.reps, warmup=1,
-                                     budget_s=args.budget, min_reps=1)  # fmt: skip
+                row["api"] = measure(
+                    guarded(fn, args.timeout),
+                    reps=args.reps,
+                    warmup=1,
+                    budget_s=args.budget,
+                    min_reps=1,
+                )
             except Timeout:
                 row["api"] = {"timeout_s": args.timeout}
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:
                 row["api"] = {"error": repr(err)[:300]}
         elif fn is not None:
             row["api"] = {"missing": fn}
-        print(f"sparql p50 {row['sparql']['p50_ms']:.1f} ms"
-              + (f", api p50 {row['api']['p50_ms']:.1f} ms" if "p50_ms" in row.get("api", {}) else ""),
-              file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"sparql p50 {row['sparql']['p50_ms']:.1f} ms"
+            + (
+                f", api p50 {row['api']['p50_ms']:.1f} ms" if "p50_ms" in row.get("api", {}) else ""
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
         results[q.id] = row
     seq = results["regress_sequence"]["sparql"]["p50_ms"]
     sub = results["regress_subquery"]["sparql"]["p50_ms"]
@@ -249,7 +293,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "results": results,
         "regression_ratio_sequence_over_subquery": seq / sub if sub else None,
         "cursor_walk_99_pages_s": api.get("_cursor_walk_99_pages_s"),
-        "checks": checks(repo, m, results),
+        "checks": checks(repo, m, results, api=not args.no_api),
     }
     repo.close()
     text = json.dumps(out, indent=1, default=str)

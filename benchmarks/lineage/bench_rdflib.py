@@ -27,8 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import questions  # noqa: E402
-from _timing import measure  # noqa: E402
+import questions
+from _timing import measure
 
 
 class Timeout(Exception):
@@ -90,8 +90,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ds.parse(str(args.data / "dump.nq"), format="nquads")
     load_s = time.perf_counter() - t
     after = rss_bytes()
-    print(f"rdflib: loaded {len(ds):,} triples in {load_s:.0f}s, "
-          f"+{(after - before) / 1e9:.2f} GB RSS", file=sys.stderr, flush=True)  # fmt: skip
+    print(
+        f"rdflib: loaded {len(ds):,} triples in {load_s:.0f}s, "
+        f"+{(after - before) / 1e9:.2f} GB RSS",
+        file=sys.stderr,
+        flush=True,
+    )
 
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, args.timeout)
@@ -121,7 +125,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         except Timeout:
             row = {"timeout_s": args.timeout}
             print(f"over {args.timeout:.0f} s", file=sys.stderr)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             row = {"error": repr(err)[:300]}
             print(row["error"], file=sys.stderr)
         results[q.id] = {"label": q.label, "sparql": row}

@@ -37,12 +37,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import workload  # noqa: E402
-from pyoxigraph import RdfFormat, Store  # noqa: E402
+import workload
+from pyoxigraph import RdfFormat, Store
 
-import kgrepo  # noqa: E402
-from kgrepo import ARTIFACT, Dataset, Executable, Model, Trigger, Workflow  # noqa: E402
-from kgrepo.iris import Minter  # noqa: E402
+import kgrepo
+from kgrepo import ARTIFACT, Dataset, Executable, Model, Trigger, Workflow
+from kgrepo.iris import Minter
 
 
 class TrainingDiverged(RuntimeError):
@@ -56,8 +56,13 @@ def artifact(spec: workload.ArtifactSpec) -> kgrepo.Artifact:
             chars["features"] = spec.features or 0
         return Dataset(spec.name, uri=spec.uri, digest=spec.digest, characteristics=chars)
     if spec.kind == "Model":
-        return Model(spec.name, uri=spec.uri, digest=spec.digest, algorithm=spec.algorithm,
-                     framework=("pytorch", "2.3.1"))  # fmt: skip
+        return Model(
+            spec.name,
+            uri=spec.uri,
+            digest=spec.digest,
+            algorithm=spec.algorithm,
+            framework=("pytorch", "2.3.1"),
+        )
     return ARTIFACT(spec.name, uri=spec.uri, digest=spec.digest)
 
 
@@ -67,8 +72,11 @@ def trigger(spec: workload.RunSpec, minter: Minter) -> Trigger:
         return Trigger.schedule(by=by, reason="nightly retraining")
     if cause == "DataChange":
         assert concerns is not None
-        return Trigger.data_change(by=by, reason="a new batch of labelled data",
-                                   concerns=minter.artifact("Dataset", concerns).value)  # fmt: skip
+        return Trigger.data_change(
+            by=by,
+            reason="a new batch of labelled data",
+            concerns=minter.artifact("Dataset", concerns).value,
+        )
     return Trigger.manual(by=by)
 
 
@@ -132,14 +140,19 @@ def _worker(
             repo.dump(f)
         repo.close()
         done = min(b + batch, len(indices))
-        print(f"  worker {worker}: {done}/{len(indices)} runs, "
-              f"{time.perf_counter() - t0:.0f}s", flush=True)  # fmt: skip
+        print(
+            f"  worker {worker}: {done}/{len(indices)} runs, {time.perf_counter() - t0:.0f}s",
+            flush=True,
+        )
     out.put((worker, iris, time.perf_counter() - t0))
 
 
 def du(path: Path) -> int:
-    return int(subprocess.run(["du", "-sb", str(path)], capture_output=True, text=True,
-                              check=True).stdout.split()[0])  # fmt: skip
+    return int(
+        subprocess.run(
+            ["du", "-sb", str(path)], capture_output=True, text=True, check=True
+        ).stdout.split()[0]
+    )
 
 
 def git_state(root: Path) -> dict[str, str]:
@@ -147,12 +160,15 @@ def git_state(root: Path) -> dict[str, str]:
         r = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
         return r.stdout.strip()
 
-    diff = subprocess.run(["git", "-C", str(root), "diff", "HEAD", "--", "kgrepo", "ontology"],
-                          capture_output=True).stdout  # fmt: skip
+    diff = subprocess.run(
+        ["git", "-C", str(root), "diff", "HEAD", "--", "kgrepo", "ontology"], capture_output=True
+    ).stdout
     import hashlib
 
-    return {"commit": run("rev-parse", "HEAD"),
-            "kgrepo_worktree_diff_sha256": hashlib.sha256(diff).hexdigest()[:16]}  # fmt: skip
+    return {
+        "commit": run("rev-parse", "HEAD"),
+        "kgrepo_worktree_diff_sha256": hashlib.sha256(diff).hexdigest()[:16],
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -164,8 +180,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--dump", action="store_true", help="also write DIR/dump.nq (for rdflib)")
     ap.add_argument("--direct", action="store_true", help="record straight into the disk store")
-    ap.add_argument("--distinct", action="store_true",
-                    help="also count distinct triples over the union of graphs (slow at 10 M)")
+    ap.add_argument(
+        "--distinct",
+        action="store_true",
+        help="also count distinct triples over the union of graphs (slow at 10 M)",
+    )
     args = ap.parse_args(argv)
 
     out: Path = args.out
@@ -180,8 +199,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     plan = workload.plan(args.runs, args.seed)
     timings["plan_s"] = time.perf_counter() - t
     f = plan.facts
-    print(f"planned {len(plan.runs)} runs, {len(plan.experiments)} experiments, "
-          f"{f['executions']} executions in {timings['plan_s']:.1f}s", flush=True)  # fmt: skip
+    print(
+        f"planned {len(plan.runs)} runs, {len(plan.experiments)} experiments, "
+        f"{f['executions']} executions in {timings['plan_s']:.1f}s",
+        flush=True,
+    )
     wanted = {*f["diff_runs"], f["deep_model"]["run_index"], f["fr6_hit"]["run_index"]}
 
     minter = Minter(kgrepo.DEFAULT_BASE)
@@ -214,9 +236,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ctx = mp.get_context("fork")
         queue = ctx.Queue()
         procs = [
-            ctx.Process(target=_worker, args=(w, list(range(w * chunk, min(n, (w + 1) * chunk))),
-                                              plan, experiments_nq, args.batch, parts, wanted,
-                                              queue))  # fmt: skip
+            ctx.Process(
+                target=_worker,
+                args=(
+                    w,
+                    list(range(w * chunk, min(n, (w + 1) * chunk))),
+                    plan,
+                    experiments_nq,
+                    args.batch,
+                    parts,
+                    wanted,
+                    queue,
+                ),
+            )
             for w in range(args.workers)
         ]
         for p in procs:
@@ -245,9 +277,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         del store
         parts_bytes = du(parts)
         shutil.rmtree(parts)
-        print(f"bulk-loaded in {timings['bulk_load_s']:.0f}s, optimised in "
-              f"{timings['optimize_s']:.0f}s ({parts_bytes / 1e9:.2f} GB of N-Quads parts)",
-              flush=True)  # fmt: skip
+        print(
+            f"bulk-loaded in {timings['bulk_load_s']:.0f}s, optimised in "
+            f"{timings['optimize_s']:.0f}s ({parts_bytes / 1e9:.2f} GB of N-Quads parts)",
+            flush=True,
+        )
 
     repo = kgrepo.Repository.open(store_dir)
     quads = len(repo.store)
@@ -255,7 +289,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     distinct = None
     if args.distinct:
         t = time.perf_counter()
-        rows = repo.select("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }")
+        rows = repo.select(
+            "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+        )
         distinct = rows[0]["n"]
         timings["distinct_count_s"] = time.perf_counter() - t
     if args.dump:
@@ -273,8 +309,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return minter.artifact(kind, dig).value
 
     hit = f["fr6_hit"]
-    step_no = next(j for j, s in enumerate(plan.runs[hit["run_index"]].steps)
-                   if s.name == hit["step"]) + 1  # fmt: skip
+    step_no = (
+        next(j for j, s in enumerate(plan.runs[hit["run_index"]].steps) if s.name == hit["step"])
+        + 1
+    )
     manifest = {
         "runs": args.runs,
         "seed": args.seed,
@@ -286,20 +324,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "store_bytes": size,
         "counts": counts,
         "timings": timings,
-        "mode": "direct" if args.direct else f"in-memory batches of {args.batch}, "
-                f"{args.workers} workers, bulk_load",
+        "mode": "direct"
+        if args.direct
+        else f"in-memory batches of {args.batch}, {args.workers} workers, bulk_load",
         "kgrepo_version": git_state(Path(__file__).resolve().parents[2]),
         "facts": f,
         "deep_model": art("Model", f["deep_model"]["digest"]),
         "heavy_dataset": art("Dataset", f["heavy_dataset"]["digest"]),
         "feed_dataset": art("Dataset", f["feed_dataset"]["digest"]),
         "trace_experiment": minter.experiment(f["trace_experiment"]).value
-        if f["trace_experiment"] else None,
+        if f["trace_experiment"]
+        else None,
         "diff_runs": [run_iris[i] for i in f["diff_runs"]],
         "diff_models": [art("Model", d) for d in f["diff_models"]],
         "fr6": {
-            "executable": {"name": hit["executable"][0], "version": hit["executable"][1],
-                           "digest": hit["executable"][2]},
+            "executable": {
+                "name": hit["executable"][0],
+                "version": hit["executable"][1],
+                "digest": hit["executable"][2],
+            },
             "executable_iri": minter.executable(*hit["executable"]).value,
             "inputs": [{"kind": k, "digest": d, "iri": art(k, d)} for k, d in hit["inputs"]],
             "params": hit["params"],
@@ -309,8 +352,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str))
-    print(json.dumps({k: manifest[k] for k in ("runs", "quads", "distinct_triples", "store_bytes",
-                                               "timings", "counts")}, indent=1))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                k: manifest[k]
+                for k in ("runs", "quads", "distinct_triples", "store_bytes", "timings", "counts")
+            },
+            indent=1,
+        )
+    )
     print(f"store: {store_dir} — {quads:,} quads, {size / 1e9:.2f} GB on disk (du -sb)")
     return manifest
 

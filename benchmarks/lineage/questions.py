@@ -38,7 +38,7 @@ class Question:
 
 
 def _iri(value: str) -> str:
-    if any(c in value for c in "<>\"{}|^`\\ "):
+    if any(c in value for c in '<>"{}|^`\\ '):
         raise ValueError(f"not an IRI: {value!r}")
     return f"<{value}>"
 
@@ -58,30 +58,44 @@ def _count(rows: Rows) -> Rows:
     return rows
 
 
-UPSTREAM = PREFIXES + """
+UPSTREAM = (
+    PREFIXES
+    + """
 SELECT DISTINCT ?artifact ?execution ?input WHERE {{
   {{ SELECT DISTINCT ?artifact WHERE {{ {root} (kg:generatedBy/kg:used)* ?artifact }} }}
   ?artifact kg:generatedBy ?execution .
   OPTIONAL {{ ?execution kg:used ?input }}
 }}"""
+)
 
 # Regression pair: the executions upstream of the model, closure in a subquery vs. in a sequence.
-UPSTREAM_EXEC_SUBQUERY = PREFIXES + """
+UPSTREAM_EXEC_SUBQUERY = (
+    PREFIXES
+    + """
 SELECT DISTINCT ?execution WHERE {{
   {{ SELECT DISTINCT ?artifact WHERE {{ {root} (kg:generatedBy/kg:used)* ?artifact }} }}
   ?artifact kg:generatedBy ?execution .
 }}"""
-UPSTREAM_SEQUENCE = PREFIXES + """
+)
+UPSTREAM_SEQUENCE = (
+    PREFIXES
+    + """
 SELECT DISTINCT ?execution WHERE {{ {root} (kg:generatedBy/kg:used)*/kg:generatedBy ?execution }}"""
+)
 
-DOWNSTREAM = PREFIXES + """
+DOWNSTREAM = (
+    PREFIXES
+    + """
 SELECT DISTINCT ?execution ?output WHERE {{
   {{ SELECT DISTINCT ?input WHERE {{ {root} (^kg:used/^kg:generatedBy)* ?input }} }}
   ?execution kg:used ?input .
   ?output kg:generatedBy ?execution .
 }}"""
+)
 
-FR6 = PREFIXES + """
+FR6 = (
+    PREFIXES
+    + """
 SELECT ?execution ?ended WHERE {{
   ?execution kg:executes {exe} ;
 {uses}
@@ -93,13 +107,16 @@ SELECT ?execution ?ended WHERE {{
 }}
 ORDER BY DESC(?ended)
 LIMIT 1"""
+)
 
 # kgrepo keeps each statement about a shared entity (artifact, executable, parameter, measure) once,
 # in the entity graph, and what a run did in the run's graph; these queries read the union of all
 # graphs. (Oxigraph 0.5 returns a statement once per graph holding it, oxigraph#1919: with the
 # descriptions repeated in every run graph, as kgrepo wrote them before the entity graph, joining
 # two properties of a shared resource multiplied rows by the number of runs — see DUP_* below.)
-FR1 = PREFIXES + """
+FR1 = (
+    PREFIXES
+    + """
 SELECT ?model ?name ?value WHERE {{
   ?metric kg:evaluates ?model ; kg:measure {measure} ; kg:value ?value .
   ?model a kg:Model ; rdfs:label ?name .
@@ -107,8 +124,11 @@ SELECT ?model ?name ?value WHERE {{
 }}
 ORDER BY DESC(?value) ?model
 LIMIT 50{offset}"""
+)
 
-DIFF_RUNS = PREFIXES + """
+DIFF_RUNS = (
+    PREFIXES
+    + """
 SELECT DISTINCT ?run ?what ?key ?value WHERE {{
   VALUES ?run {{ {a} {b} }}
   {{ ?run kg:hasSetting ?s . ?s kg:parameter/rdfs:label ?key ; kg:value ?value .
@@ -139,8 +159,11 @@ SELECT DISTINCT ?run ?what ?key ?value WHERE {{
   UNION
   {{ ?run kg:triggeredBy/kg:cause ?value . BIND("trigger" AS ?what) BIND("" AS ?key) }}
 }}"""
+)
 
-DIFF_ARTIFACTS = PREFIXES + """
+DIFF_ARTIFACTS = (
+    PREFIXES
+    + """
 SELECT DISTINCT ?a ?what ?key ?value WHERE {{
   VALUES ?a {{ {a} {b} }}
   {{ ?a ?p ?value . FILTER(isLiteral(?value)) BIND(STR(?p) AS ?key) BIND("field" AS ?what) }}
@@ -156,8 +179,11 @@ SELECT DISTINCT ?a ?what ?key ?value WHERE {{
   {{ ?m kg:evaluates ?a ; kg:measure/rdfs:label ?key ; kg:value ?value .
     BIND("metric" AS ?what) }}
 }}"""
+)
 
-TRACE = PREFIXES + """
+TRACE = (
+    PREFIXES
+    + """
 SELECT DISTINCT ?run ?role ?artifact ?name ?digest WHERE {{
   {experiment} kg:hasRun ?run .
   ?run kg:hasExecution ?execution .
@@ -167,12 +193,17 @@ SELECT DISTINCT ?run ?role ?artifact ?name ?digest WHERE {{
   ?artifact rdfs:label ?name .
   OPTIONAL {{ ?artifact kg:digest ?digest }}
 }}"""
+)
 
 # Evidence for the duplicate rows above: one executable's label, once per run graph holding it,
 # and label x version joined over the union (N^2).
-DUP_LABEL = "SELECT (COUNT(*) AS ?n) WHERE {{ {exe} <http://www.w3.org/2000/01/rdf-schema#label> ?l }}"
-DUP_JOIN = ("SELECT (COUNT(*) AS ?n) WHERE {{ {exe} <http://www.w3.org/2000/01/rdf-schema#label> ?l ;"
-            " <https://w3id.org/kgrepo#version> ?v }}")
+DUP_LABEL = (
+    "SELECT (COUNT(*) AS ?n) WHERE {{ {exe} <http://www.w3.org/2000/01/rdf-schema#label> ?l }}"
+)
+DUP_JOIN = (
+    "SELECT (COUNT(*) AS ?n) WHERE {{ {exe} <http://www.w3.org/2000/01/rdf-schema#label> ?l ;"
+    " <https://w3id.org/kgrepo#version> ?v }}"
+)
 
 
 def _diff(rows: Rows) -> dict[tuple[str, str], tuple[set[str], set[str]]]:
@@ -188,8 +219,9 @@ def _trace(rows: Rows) -> dict[str, dict[str, Any]]:
     """Artifacts once each, with the runs that produced and used them."""
     out: dict[str, dict[str, Any]] = {}
     for run, role, artifact, name, digest in rows:
-        entry = out.setdefault(artifact, {"name": name, "digest": digest, "produced": set(),
-                                          "used": set()})  # fmt: skip
+        entry = out.setdefault(
+            artifact, {"name": name, "digest": digest, "produced": set(), "used": set()}
+        )
         entry[role].add(run)
     return out
 
@@ -204,58 +236,125 @@ def build(m: dict[str, Any], cursor_after_99: tuple[str, str] | None = None) -> 
     def fr6_text(params: dict[str, Any]) -> str:
         uses = "\n".join(f"             kg:used {_iri(i)} ;" for i in inputs)
         settings = "\n".join(
-            f"  ?execution kg:hasSetting ?s{k} . ?s{k} kg:parameter {_iri(exe + '/parameter/' + n)} ;"
-            f" kg:value {_lit(v)} ."
+            f"  ?execution kg:hasSetting ?s{k} . "
+            f"?s{k} kg:parameter {_iri(exe + '/parameter/' + n)} ; kg:value {_lit(v)} ."
             for k, (n, v) in enumerate(sorted(params.items()))
         )
-        return FR6.format(exe=_iri(exe), uses=uses, settings=settings,
-                          inputs=", ".join(map(_iri, inputs)),
-                          params=", ".join(_iri(exe + "/parameter/" + n) for n in params))  # fmt: skip
+        return FR6.format(
+            exe=_iri(exe),
+            uses=uses,
+            settings=settings,
+            inputs=", ".join(map(_iri, inputs)),
+            params=", ".join(_iri(exe + "/parameter/" + n) for n in params),
+        )
 
     measure = _iri(base + "measure/accuracy")
     cursor = ""
     if cursor_after_99 is not None:
         value, iri = cursor_after_99
-        cursor = (f"FILTER(?value < {value} || (?value = {value} && STR(?model) > {json.dumps(iri)}))")  # noqa: E501
+        cursor = (
+            f"FILTER(?value < {value} || (?value = {value} && STR(?model) > {json.dumps(iri)}))"
+        )
     qs = [
-        Question("upstream", "FR4 upstream lineage of a model (full depth)",
-                 UPSTREAM.format(root=_iri(m["deep_model"])), _count, 5.0),
-        Question("downstream_heavy", "FR5 downstream impact of the most used dataset",
-                 DOWNSTREAM.format(root=_iri(m["heavy_dataset"])), _count),
-        Question("downstream_1k", "FR5 downstream impact of a dataset with ~1,000 descendants",
-                 DOWNSTREAM.format(root=_iri(m["feed_dataset"])), _count, 100.0),
-        Question("fr6_hit", "FR6 equivalent execution lookup (exists)",
-                 fr6_text(fr6["params"]), _count, 5.0),
-        Question("fr6_miss", "FR6 equivalent execution lookup (none)",
-                 fr6_text(fr6["miss_params"]), _count, 5.0),
-        Question("fr1_page1", "FR1 models by accuracy, page 1",
-                 FR1.format(measure=measure, cursor="", offset=""), _count, 200.0),
-        Question("fr1_page100_offset", "FR1 models by accuracy, page 100 (offset 4950)",
-                 FR1.format(measure=measure, cursor="", offset="\nOFFSET 4950"), _count, 200.0),
+        Question(
+            "upstream",
+            "FR4 upstream lineage of a model (full depth)",
+            UPSTREAM.format(root=_iri(m["deep_model"])),
+            _count,
+            5.0,
+        ),
+        Question(
+            "downstream_heavy",
+            "FR5 downstream impact of the most used dataset",
+            DOWNSTREAM.format(root=_iri(m["heavy_dataset"])),
+            _count,
+        ),
+        Question(
+            "downstream_1k",
+            "FR5 downstream impact of a dataset with ~1,000 descendants",
+            DOWNSTREAM.format(root=_iri(m["feed_dataset"])),
+            _count,
+            100.0,
+        ),
+        Question(
+            "fr6_hit",
+            "FR6 equivalent execution lookup (exists)",
+            fr6_text(fr6["params"]),
+            _count,
+            5.0,
+        ),
+        Question(
+            "fr6_miss",
+            "FR6 equivalent execution lookup (none)",
+            fr6_text(fr6["miss_params"]),
+            _count,
+            5.0,
+        ),
+        Question(
+            "fr1_page1",
+            "FR1 models by accuracy, page 1",
+            FR1.format(measure=measure, cursor="", offset=""),
+            _count,
+            200.0,
+        ),
+        Question(
+            "fr1_page100_offset",
+            "FR1 models by accuracy, page 100 (offset 4950)",
+            FR1.format(measure=measure, cursor="", offset="\nOFFSET 4950"),
+            _count,
+            200.0,
+        ),
     ]
     if cursor:
-        qs.append(Question("fr1_page100_cursor", "FR1 models by accuracy, page 100 (cursor)",
-                           FR1.format(measure=measure, cursor=cursor, offset=""), _count, 200.0))  # fmt: skip
+        qs.append(
+            Question(
+                "fr1_page100_cursor",
+                "FR1 models by accuracy, page 100 (cursor)",
+                FR1.format(measure=measure, cursor=cursor, offset=""),
+                _count,
+                200.0,
+            )
+        )
     qs += [
-        Question("fr2_runs", "FR2 diff of two runs",
-                 DIFF_RUNS.format(a=_iri(m["diff_runs"][0]), b=_iri(m["diff_runs"][1])), _diff),
-        Question("fr2_models", "FR2 diff of two models",
-                 DIFF_ARTIFACTS.format(a=_iri(m["diff_models"][0]), b=_iri(m["diff_models"][1])),
-                 _diff),  # fmt: skip
-        Question("fr10_trace", "FR10 trace of an experiment with 1,000 runs",
-                 TRACE.format(experiment=_iri(m["trace_experiment"])), _trace),
-        Question("regress_sequence", "regression: upstream executions, closure in a sequence",
-                 UPSTREAM_SEQUENCE.format(root=_iri(m["deep_model"])), _count),
-        Question("regress_subquery", "regression: upstream executions, closure in a subquery",
-                 UPSTREAM_EXEC_SUBQUERY.format(root=_iri(m["deep_model"])), _count),
+        Question(
+            "fr2_runs",
+            "FR2 diff of two runs",
+            DIFF_RUNS.format(a=_iri(m["diff_runs"][0]), b=_iri(m["diff_runs"][1])),
+            _diff,
+        ),
+        Question(
+            "fr2_models",
+            "FR2 diff of two models",
+            DIFF_ARTIFACTS.format(a=_iri(m["diff_models"][0]), b=_iri(m["diff_models"][1])),
+            _diff,
+        ),
+        Question(
+            "fr10_trace",
+            "FR10 trace of an experiment with 1,000 runs",
+            TRACE.format(experiment=_iri(m["trace_experiment"])),
+            _trace,
+        ),
+        Question(
+            "regress_sequence",
+            "regression: upstream executions, closure in a sequence",
+            UPSTREAM_SEQUENCE.format(root=_iri(m["deep_model"])),
+            _count,
+        ),
+        Question(
+            "regress_subquery",
+            "regression: upstream executions, closure in a subquery",
+            UPSTREAM_EXEC_SUBQUERY.format(root=_iri(m["deep_model"])),
+            _count,
+        ),
     ]
     return qs
 
 
 def cursor_query(m: dict[str, Any]) -> str:
     """The last row of page 99, from which the page-100 cursor is made (run once, untimed)."""
-    return FR1.format(measure=_iri(m["base"] + "measure/accuracy"), cursor="",
-                      offset="\nOFFSET 4900").replace("LIMIT 50", "LIMIT 50", 1)  # fmt: skip
+    return FR1.format(
+        measure=_iri(m["base"] + "measure/accuracy"), cursor="", offset="\nOFFSET 4900"
+    ).replace("LIMIT 50", "LIMIT 50", 1)
 
 
 def literal_text(term: Any) -> str:

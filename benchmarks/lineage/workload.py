@@ -128,8 +128,9 @@ class _Planner:
         self.groups = 0
         # The raw datasets: a pool shared Zipf-like, and the heavy ones.
         pool = max(20, n // 40)
-        self.raw_pool = [self._raw(f"raw-{i:05d}", rows=self.rng.randint(10**3, 10**6))
-                         for i in range(pool)]  # fmt: skip
+        self.raw_pool = [
+            self._raw(f"raw-{i:05d}", rows=self.rng.randint(10**3, 10**6)) for i in range(pool)
+        ]
         self.weights = [1.0 / (i + 1) ** 0.8 for i in range(pool)]
         self.corpus = self._raw("corpus-main", rows=25_000_000, features=300)
         self.glove = self._raw("glove-embeddings", rows=400_000, features=300)
@@ -140,8 +141,14 @@ class _Planner:
         self.feed_p = min(1.0, 60 / max(1, n / 20))
 
     def _raw(self, name: str, rows: int, features: int | None = None) -> ArtifactSpec:
-        a = ArtifactSpec("Dataset", name, digest("raw", name, self.seed), f"s3://lake/raw/{name}",
-                         rows=rows, features=features or self.rng.randint(5, 500))  # fmt: skip
+        a = ArtifactSpec(
+            "Dataset",
+            name,
+            digest("raw", name, self.seed),
+            f"s3://lake/raw/{name}",
+            rows=rows,
+            features=features or self.rng.randint(5, 500),
+        )
         self.artifacts[a.key] = a
         return a
 
@@ -173,7 +180,9 @@ class _Planner:
 
     def _experiment(self, name: str, size: int) -> None:
         rng = self.rng
-        self.experiments[name] = f"goal of {name}: classify {rng.choice(['digits', 'reviews', 'images', 'intents'])}"  # noqa: E501
+        self.experiments[name] = (
+            f"goal of {name}: classify {rng.choice(['digits', 'reviews', 'images', 'intents'])}"
+        )
         template = rng.choice(list(TEMPLATES))
         steps = TEMPLATES[template]
         versions = {s: str(rng.randint(1, 4)) for s in steps}
@@ -184,10 +193,14 @@ class _Planner:
         own_test = self._raw(f"{name}-test", rows=rng.randint(1000, 20000))
         scheduled = rng.random() < 0.3
         ctx = {
-            "name": name, "template": template, "versions": versions, "raw": raw,
-            "glove": uses_glove, "test": self.bench_test if uses_bench else own_test,
+            "name": name,
+            "template": template,
+            "versions": versions,
+            "raw": raw,
+            "glove": uses_glove,
+            "test": self.bench_test if uses_bench else own_test,
             "scheduled": scheduled,
-        }  # fmt: skip
+        }
         left = size
         while left > 0:
             if left >= 20 and rng.random() < 0.25:
@@ -206,8 +219,14 @@ class _Planner:
             "ingest": lambda: {"source_format": r.choice(["parquet", "csv", "jsonl"])},
             "prepare": lambda: {"min_count": r.randint(1, 10), "lowercase": r.random() < 0.5},
             "clean": lambda: {"drop_na": True, "dedupe": r.random() < 0.7},
-            "augment": lambda: {"strategy": r.choice(["flip", "noise", "mixup"]), "factor": r.randint(2, 4)},  # noqa: E501
-            "featurize": lambda: {"dim": r.choice([64, 128, 256, 300]), "vocab": r.choice([10_000, 30_000, 50_000])},  # noqa: E501
+            "augment": lambda: {
+                "strategy": r.choice(["flip", "noise", "mixup"]),
+                "factor": r.randint(2, 4),
+            },
+            "featurize": lambda: {
+                "dim": r.choice([64, 128, 256, 300]),
+                "vocab": r.choice([10_000, 30_000, 50_000]),
+            },
             "split": lambda: {"val_fraction": 0.1, "seed": r.randint(0, 9)},
         }[step]()
 
@@ -219,8 +238,11 @@ class _Planner:
         steps = TEMPLATES[ctx["template"]]
         tparams = {s: self._transform_params(s) for s in steps if s not in KIND}
         raws = [ctx["raw"].key]
-        with_feed = (self.feed_count < FEED_TARGET and rng.random() < self.feed_p
-                     and ctx["name"] != TRACE_EXPERIMENT)  # fmt: skip
+        with_feed = (
+            self.feed_count < FEED_TARGET
+            and rng.random() < self.feed_p
+            and ctx["name"] != TRACE_EXPERIMENT
+        )
         base = None
         if not with_feed and self.models and rng.random() < 0.08:
             base = rng.choice(self.models[-2000:])
@@ -230,8 +252,9 @@ class _Planner:
             trigger = ("Schedule", "airflow", None) if ctx["scheduled"] else ("Manual", by, None)
             feed = with_feed and self.feed_count < FEED_TARGET  # stop once ~1,000 derive from it
             before = len(self.artifacts)
-            run = self._run(ctx, group, trigger, raws + [self.feed.key] if feed else raws,
-                            tparams, base)  # fmt: skip
+            run = self._run(
+                ctx, group, trigger, [*raws, self.feed.key] if feed else raws, tparams, base
+            )
             if feed:
                 self.feed_runs.append(run.index)
                 self.feed_count += len(self.artifacts) - before
@@ -247,8 +270,9 @@ class _Planner:
         tparams = {s: self._transform_params(s) for s in steps if s not in KIND}
         previous = ctx["raw"].key
         for k in range(n):
-            batch = self._raw(f"{ctx['name']}-batch-{self.groups}-{k:03d}",
-                              rows=self.rng.randint(1000, 50_000))  # fmt: skip
+            batch = self._raw(
+                f"{ctx['name']}-batch-{self.groups}-{k:03d}", rows=self.rng.randint(1000, 50_000)
+            )
             raws = [previous, batch.key] if k else [previous]
             trigger = ("DataChange", "ingest-bot", batch.digest) if k else ("Manual", "alice", None)
             run = self._run(ctx, group, trigger, raws, tparams, None)
@@ -285,15 +309,29 @@ class _Planner:
                 rows = self.artifacts[uses[0]].rows or 1000
                 if step == "split":
                     outs = [
-                        self._add(ArtifactSpec("Dataset", f"{name}-{part}", digest(key, part),
-                                               f"s3://lake/{name}/{key[7:19]}/{part}",
-                                               rows=int(rows * frac)))  # fmt: skip
+                        self._add(
+                            ArtifactSpec(
+                                "Dataset",
+                                f"{name}-{part}",
+                                digest(key, part),
+                                f"s3://lake/{name}/{key[7:19]}/{part}",
+                                rows=int(rows * frac),
+                            )
+                        )
                         for part, frac in (("train", 0.9), ("val", 0.1))
                     ]
                 else:
-                    outs = [self._add(ArtifactSpec("Dataset", f"{name}-{step}", key,
-                                                   f"s3://lake/{name}/{key[7:19]}/{step}",
-                                                   rows=rows))]  # fmt: skip
+                    outs = [
+                        self._add(
+                            ArtifactSpec(
+                                "Dataset",
+                                f"{name}-{step}",
+                                key,
+                                f"s3://lake/{name}/{key[7:19]}/{step}",
+                                rows=rows,
+                            )
+                        )
+                    ]
                 specs.append(StepSpec(step, kind, exe, uses, dict(params), outs))
                 current = [outs[0].key]
                 train_data = outs[0].key
@@ -309,8 +347,15 @@ class _Planner:
                 failed = rng.random() < 0.04
                 st = StepSpec(step, kind, exe, uses, params, fail=failed)
                 if not failed:
-                    model = self._add(ArtifactSpec("Model", f"{name}-model", digest("model", index, self.seed),
-                                                   f"s3://models/{name}/{index}", algorithm=rng.choice(["cnn", "gbdt", "svm", "transformer"])))  # noqa: E501  # fmt: skip
+                    model = self._add(
+                        ArtifactSpec(
+                            "Model",
+                            f"{name}-model",
+                            digest("model", index, self.seed),
+                            f"s3://models/{name}/{index}",
+                            algorithm=rng.choice(["cnn", "gbdt", "svm", "transformer"]),
+                        )
+                    )
                     st.produces.append(model)
                 specs.append(st)
                 if failed:
@@ -318,17 +363,41 @@ class _Planner:
             elif step == "evaluate":
                 assert model is not None
                 acc = round(rng.uniform(0.55, 0.99), 4)
-                metrics = [("accuracy", acc), ("f1", round(acc - rng.uniform(0, 0.05), 4)),
-                           ("loss", round(rng.uniform(0.05, 1.5), 4))]  # fmt: skip
-                specs.append(StepSpec(step, kind, exe, [model.key, ctx["test"].key],
-                                      {"threshold": 0.5}, metrics=metrics))  # fmt: skip
+                metrics = [
+                    ("accuracy", acc),
+                    ("f1", round(acc - rng.uniform(0, 0.05), 4)),
+                    ("loss", round(rng.uniform(0.05, 1.5), 4)),
+                ]
+                specs.append(
+                    StepSpec(
+                        step,
+                        kind,
+                        exe,
+                        [model.key, ctx["test"].key],
+                        {"threshold": 0.5},
+                        metrics=metrics,
+                    )
+                )
             elif step == "export":
                 assert model is not None
-                pkg = self._add(ArtifactSpec("Artifact", f"{name}-package", digest("pkg", model.digest),
-                                             f"oci://registry/{name}:{index}"))  # fmt: skip
+                pkg = self._add(
+                    ArtifactSpec(
+                        "Artifact",
+                        f"{name}-package",
+                        digest("pkg", model.digest),
+                        f"oci://registry/{name}:{index}",
+                    )
+                )
                 specs.append(StepSpec(step, kind, exe, [model.key], {"format": "onnx"}, [pkg]))
-        run = RunSpec(index, name, ctx["template"], trigger,
-                      {"seed": index, "pipeline": f"pipeline-{ctx['template']}"}, specs, group)  # fmt: skip
+        run = RunSpec(
+            index,
+            name,
+            ctx["template"],
+            trigger,
+            {"seed": index, "pipeline": f"pipeline-{ctx['template']}"},
+            specs,
+            group,
+        )
         self.runs.append(run)
         return run
 
@@ -365,7 +434,9 @@ class _Planner:
                             queue.append(o)
             return seen
 
-        def upstream(key: tuple[str, str]) -> tuple[set[tuple[str, str]], int, set[tuple[int, int]]]:  # noqa: E501
+        def upstream(
+            key: tuple[str, str],
+        ) -> tuple[set[tuple[str, str]], int, set[tuple[int, int]]]:
             seen: set[tuple[str, str]] = set()
             execs: set[tuple[int, int]] = set()
             depth = 0
@@ -398,9 +469,14 @@ class _Planner:
         up, depth, execs = upstream(deep.model.key)  # type: ignore[union-attr]
 
         uses_count = {k: len({r for r, _ in v}) for k, v in used_by.items()}
-        heavy = {name: self.artifacts[a.key] for name, a in
-                 (("corpus-main", self.corpus), ("glove-embeddings", self.glove),
-                  ("benchmark-test-v1", self.bench_test))}  # fmt: skip
+        heavy = {
+            name: self.artifacts[a.key]
+            for name, a in (
+                ("corpus-main", self.corpus),
+                ("glove-embeddings", self.glove),
+                ("benchmark-test-v1", self.bench_test),
+            )
+        }
         downs = {n: downstream(h.key) for n, h in heavy.items()}
         heavy_name = max(downs, key=lambda n: len(downs[n]))
         feed_down = downstream(self.feed.key)
@@ -412,7 +488,8 @@ class _Planner:
                 by_group[run.group].append(run)
         pair_group = max(
             (g for g in by_group.values() if len(g) >= 2 and g[0].template >= 6),
-            key=len, default=None,
+            key=len,
+            default=None,
         ) or max(by_group.values(), key=len)
         a, b = pair_group[0], pair_group[1]
 
@@ -420,9 +497,15 @@ class _Planner:
         # with one parameter changed: a miss
         spec_run = pair_group[-1]
         step = next((s for s in spec_run.steps if s.name == "featurize"), spec_run.steps[0])
-        same = [(r.index, j) for r in self.runs for j, s in enumerate(r.steps)
-                if s.exe == step.exe and sorted(s.uses) == sorted(step.uses)
-                and s.params == step.params and not s.fail]  # fmt: skip
+        same = [
+            (r.index, j)
+            for r in self.runs
+            for j, s in enumerate(r.steps)
+            if s.exe == step.exe
+            and sorted(s.uses) == sorted(step.uses)
+            and s.params == step.params
+            and not s.fail
+        ]
         return {
             "runs": len(self.runs),
             "experiments": len(self.experiments),
@@ -430,26 +513,51 @@ class _Planner:
             "models": sum(1 for r in self.runs if r.model is not None and not r.failed),
             "executions": sum(len(r.steps) for r in self.runs),
             "artifacts": len(self.artifacts),
-            "deep_model": {"kind": "Model", "digest": deep.model.digest, "run_index": deep.index,  # type: ignore[union-attr]  # noqa: E501
-                           "chain_length": len(longest), "upstream_artifacts": len(up),
-                           "upstream_executions": len(execs), "upstream_depth": depth},
-            "heavy_datasets": {n: {"digest": h.digest, "runs_using": uses_count.get(h.key, 0),
-                                   "descendants": len(downs[n])}
-                               for n, h in heavy.items()},  # fmt: skip
-            "heavy_dataset": {"name": heavy_name, "digest": heavy[heavy_name].digest,
-                              "runs_using": uses_count.get(heavy[heavy_name].key, 0),
-                              "descendants": len(downs[heavy_name])},  # fmt: skip
-            "feed_dataset": {"name": FEED, "digest": self.feed.digest,
-                             "runs_using": len(self.feed_runs), "descendants": len(feed_down)},  # fmt: skip
+            "deep_model": {
+                "kind": "Model",
+                "digest": deep.model.digest,
+                "run_index": deep.index,  # type: ignore[union-attr]
+                "chain_length": len(longest),
+                "upstream_artifacts": len(up),
+                "upstream_executions": len(execs),
+                "upstream_depth": depth,
+            },
+            "heavy_datasets": {
+                n: {
+                    "digest": h.digest,
+                    "runs_using": uses_count.get(h.key, 0),
+                    "descendants": len(downs[n]),
+                }
+                for n, h in heavy.items()
+            },
+            "heavy_dataset": {
+                "name": heavy_name,
+                "digest": heavy[heavy_name].digest,
+                "runs_using": uses_count.get(heavy[heavy_name].key, 0),
+                "descendants": len(downs[heavy_name]),
+            },
+            "feed_dataset": {
+                "name": FEED,
+                "digest": self.feed.digest,
+                "runs_using": len(self.feed_runs),
+                "descendants": len(feed_down),
+            },
             "trace_experiment": TRACE_EXPERIMENT if TRACE_EXPERIMENT in self.experiments else None,
             "diff_runs": [a.index, b.index],
             "diff_models": [a.model.digest, b.model.digest],  # type: ignore[union-attr]
-            "fr6_hit": {"run_index": spec_run.index, "step": step.name,
-                        "executable": list(step.exe),
-                        "inputs": [list(k) for k in step.uses], "params": step.params,
-                        "matching_executions": len(same)},  # fmt: skip
-            "fr6_miss": {"executable": list(step.exe), "inputs": [list(k) for k in step.uses],
-                         "params": {**step.params, next(iter(step.params)): "never-used"}},  # fmt: skip
+            "fr6_hit": {
+                "run_index": spec_run.index,
+                "step": step.name,
+                "executable": list(step.exe),
+                "inputs": [list(k) for k in step.uses],
+                "params": step.params,
+                "matching_executions": len(same),
+            },
+            "fr6_miss": {
+                "executable": list(step.exe),
+                "inputs": [list(k) for k in step.uses],
+                "params": {**step.params, next(iter(step.params)): "never-used"},
+            },
         }
 
 

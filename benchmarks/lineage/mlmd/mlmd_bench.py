@@ -116,9 +116,14 @@ class Builder:
         for st in spec.steps:
             e = pb.Execution(type_id=self.step_type)
             e.last_known_state = pb.Execution.FAILED if st.fail else pb.Execution.COMPLETE
-            for k, v in (("name", st.name), ("kind", st.kind), ("run", f"run-{spec.index}"),
-                         ("exe_name", st.exe[0]), ("exe_version", st.exe[1]),
-                         ("exe_digest", st.exe[2])):  # fmt: skip
+            for k, v in (
+                ("name", st.name),
+                ("kind", st.kind),
+                ("run", f"run-{spec.index}"),
+                ("exe_name", st.exe[0]),
+                ("exe_version", st.exe[1]),
+                ("exe_digest", st.exe[2]),
+            ):
                 e.properties[k].string_value = v
             for k, v in st.params.items():
                 _set(e.custom_properties, k, v)
@@ -139,7 +144,7 @@ class Builder:
                     pairs.append((a, pb.Event(type=pb.Event.OUTPUT)))
                     keys.append(None)
             _, artifact_ids, _ = self.store.put_execution(e, pairs, [exp, run_ctx])
-            for key, aid in zip(keys, artifact_ids):
+            for key, aid in zip(keys, artifact_ids, strict=True):
                 if key is not None:
                     self.ids[key] = aid
                     if key[0] == "Model" and st.name == "train":
@@ -158,8 +163,9 @@ def _lineage_options(start: int, hops: int, direction: Any) -> pb.LineageSubgrap
     return o
 
 
-def questions(store: metadata_store.MetadataStore, b: Builder, plan: workload.Plan,
-              run_ctx: dict[int, int]) -> dict[str, Any]:  # fmt: skip
+def questions(
+    store: metadata_store.MetadataStore, b: Builder, plan: workload.Plan, run_ctx: dict[int, int]
+) -> dict[str, Any]:
     f = plan.facts
     deep = b.ids[("Model", f["deep_model"]["digest"])]
     heavy = b.ids.get(("Dataset", f["heavy_dataset"]["digest"]))
@@ -173,30 +179,51 @@ def questions(store: metadata_store.MetadataStore, b: Builder, plan: workload.Pl
 
     def fr6(spec: dict[str, Any]) -> Any:
         name, version, digest = spec["executable"]
-        q = [f"type = 'Step'", f"properties.exe_name.string_value = '{name}'",
-             f"properties.exe_version.string_value = '{version}'",
-             f"properties.exe_digest.string_value = '{digest}'",
-             "last_known_state = COMPLETE"]  # fmt: skip
+        q = [
+            "type = 'Step'",
+            f"properties.exe_name.string_value = '{name}'",
+            f"properties.exe_version.string_value = '{version}'",
+            f"properties.exe_digest.string_value = '{digest}'",
+            "last_known_state = COMPLETE",
+        ]
         for k, v in spec["params"].items():
-            field = ("bool_value" if isinstance(v, bool) else "int_value" if isinstance(v, int)
-                     else "double_value" if isinstance(v, float) else "string_value")  # fmt: skip
-            lit = (str(v).upper() if isinstance(v, bool) else repr(v) if not isinstance(v, str)
-                   else "'" + v + "'")  # fmt: skip
+            field = (
+                "bool_value"
+                if isinstance(v, bool)
+                else "int_value"
+                if isinstance(v, int)
+                else "double_value"
+                if isinstance(v, float)
+                else "string_value"
+            )
+            lit = (
+                str(v).upper()
+                if isinstance(v, bool)
+                else repr(v)
+                if not isinstance(v, str)
+                else "'" + v + "'"
+            )
             q.append(f"custom_properties.{k}.{field} = {lit}")
         execs = store.get_executions(list_options=ListOptions(filter_query=" AND ".join(q)))
         if not execs:
             return []
         wanted = set()
         for kind, dig in spec["inputs"]:
-            found = store.get_artifacts(list_options=ListOptions(
-                filter_query=f"type = '{kind}' AND properties.digest.string_value = '{dig}'"))
+            found = store.get_artifacts(
+                list_options=ListOptions(
+                    filter_query=f"type = '{kind}' AND properties.digest.string_value = '{dig}'"
+                )
+            )
             wanted |= {a.id for a in found}
         inputs: dict[int, set[int]] = {}
         for ev in store.get_events_by_execution_ids([e.id for e in execs]):
             if ev.type == pb.Event.INPUT:
                 inputs.setdefault(ev.execution_id, set()).add(ev.artifact_id)
-        ok = [e for e in execs if inputs.get(e.id) == wanted
-              and set(e.custom_properties) == set(spec["params"])]  # fmt: skip
+        ok = [
+            e
+            for e in execs
+            if inputs.get(e.id) == wanted and set(e.custom_properties) == set(spec["params"])
+        ]
         return [max(ok, key=lambda e: (e.create_time_since_epoch, e.id))] if ok else []
 
     def fr1(offset: int) -> Any:
@@ -213,7 +240,10 @@ def questions(store: metadata_store.MetadataStore, b: Builder, plan: workload.Pl
         for e in execs:
             step = names[e.id]
             out.setdefault(("executable", step), set()).add(
-                "/".join(e.properties[k].string_value for k in ("exe_name", "exe_version", "exe_digest")))  # noqa: E501
+                "/".join(
+                    e.properties[k].string_value for k in ("exe_name", "exe_version", "exe_digest")
+                )
+            )
             for k, v in e.custom_properties.items():
                 out.setdefault(("parameter", f"{step}.{k}"), set()).add(str(v).strip())
         for ev in events:
@@ -221,10 +251,12 @@ def questions(store: metadata_store.MetadataStore, b: Builder, plan: workload.Pl
             role = "input" if ev.type == pb.Event.INPUT else "output"
             if a.type_id == b.types["Metrics"]:
                 out.setdefault(("metric", a.properties["measure"].string_value), set()).add(
-                    str(a.properties["value"].double_value))
+                    str(a.properties["value"].double_value)
+                )
             else:
-                out.setdefault((role, f"{names[ev.execution_id]} {a.properties['name'].string_value}"),
-                               set()).add(a.properties["digest"].string_value)  # fmt: skip
+                out.setdefault(
+                    (role, f"{names[ev.execution_id]} {a.properties['name'].string_value}"), set()
+                ).add(a.properties["digest"].string_value)
         return out
 
     def diff(x: dict[Any, set[str]], y: dict[Any, set[str]]) -> dict[Any, Any]:
@@ -242,10 +274,15 @@ def questions(store: metadata_store.MetadataStore, b: Builder, plan: workload.Pl
             for k, v in e.custom_properties.items():
                 out[("parameter", k)] = {str(v).strip()}
             out[("executable", "")] = {e.properties["exe_digest"].string_value}
-            ins = [ev.artifact_id for ev in store.get_events_by_execution_ids([e.id])
-                   if ev.type == pb.Event.INPUT]  # fmt: skip
+            ins = [
+                ev.artifact_id
+                for ev in store.get_events_by_execution_ids([e.id])
+                if ev.type == pb.Event.INPUT
+            ]
             for i in store.get_artifacts_by_id(ins):
-                out[("input", i.properties["name"].string_value)] = {i.properties["digest"].string_value}  # noqa: E501
+                out[("input", i.properties["name"].string_value)] = {
+                    i.properties["digest"].string_value
+                }
         return out
 
     exp_ctx = b.experiments.get(workload.TRACE_EXPERIMENT)
@@ -258,9 +295,15 @@ def questions(store: metadata_store.MetadataStore, b: Builder, plan: workload.Pl
         out: dict[int, dict[str, Any]] = {}
         for ev in events:
             a = arts[ev.artifact_id]
-            entry = out.setdefault(a.id, {"name": a.properties["name"].string_value,
-                                          "digest": a.properties["digest"].string_value,
-                                          "produced": set(), "used": set()})  # fmt: skip
+            entry = out.setdefault(
+                a.id,
+                {
+                    "name": a.properties["name"].string_value,
+                    "digest": a.properties["digest"].string_value,
+                    "produced": set(),
+                    "used": set(),
+                },
+            )
             entry["produced" if ev.type == pb.Event.OUTPUT else "used"].add(run_of[ev.execution_id])
         return out
 
@@ -318,8 +361,11 @@ def main(argv: list[str] | None = None) -> None:
     for spec in plan.runs:
         run_ctx[spec.index] = b.run(spec, plan)
         if (spec.index + 1) % 2000 == 0:
-            print(f"mlmd: built {spec.index + 1} runs, {time.perf_counter() - t:.0f}s",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"mlmd: built {spec.index + 1} runs, {time.perf_counter() - t:.0f}s",
+                file=sys.stderr,
+                flush=True,
+            )
     build_s = time.perf_counter() - t
     if build_db != args.db:
         del store
@@ -333,15 +379,19 @@ def main(argv: list[str] | None = None) -> None:
     setup = questions(store, b, plan, run_ctx)
     qs = setup["questions"]
     checks = {
-        "upstream_executions": {"mlmd": sum(1 for x in qs["upstream"]() if isinstance(x, pb.Execution)),  # noqa: E501
-                                "planned": f["deep_model"]["upstream_executions"]},
+        "upstream_executions": {
+            "mlmd": sum(1 for x in qs["upstream"]() if isinstance(x, pb.Execution)),
+            "planned": f["deep_model"]["upstream_executions"],
+        },
         "fr6_hit_found": bool(qs["fr6_hit"]()),
         "fr6_miss_found": bool(qs["fr6_miss"]()),
     }
     if "downstream_1k" in qs:
         arts = [x for x in qs["downstream_1k"]() if isinstance(x, pb.Artifact)]
-        checks["downstream_1k_descendants"] = {"mlmd_artifacts_minus_root": len(arts) - 1,
-                                               "planned": f["feed_dataset"]["descendants"]}  # fmt: skip
+        checks["downstream_1k_descendants"] = {
+            "mlmd_artifacts_minus_root": len(arts) - 1,
+            "planned": f["feed_dataset"]["descendants"],
+        }
 
     results: dict[str, Any] = {}
     for qid, fn in qs.items():
@@ -349,7 +399,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             row = measure(fn, reps=args.reps, budget_s=args.budget)
             print(f"p50 {row['p50_ms']:.1f} ms", file=sys.stderr, flush=True)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             row = {"error": repr(err)[:300]}
             print(row["error"], file=sys.stderr, flush=True)
         results[qid] = {"api": row}

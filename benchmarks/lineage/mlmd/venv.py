@@ -40,8 +40,9 @@ def ensure(rebuild: bool = False) -> Path:
         return py
     venv.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    r = subprocess.run([str(py), "-m", "pip", "install", "-q", *REQUIREMENTS],
-                       capture_output=True, text=True)  # fmt: skip
+    r = subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", *REQUIREMENTS], capture_output=True, text=True
+    )
     if r.returncode != 0:
         raise SystemExit(f"pip install {' '.join(REQUIREMENTS)} failed:\n{r.stdout}\n{r.stderr}")
     check = subprocess.run([str(py), "-c", CHECK], capture_output=True, text=True)
