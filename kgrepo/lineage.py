@@ -128,16 +128,25 @@ def _lineage(
         start = row["output"] if direction == "upstream" else row["input"]
         following[start].add(execution)
     levels = _levels(root.value, following, ins if direction == "upstream" else outs, depth)
-    steps = [_step(repo, e, d, ins[e], outs[e]) for e, d in levels.items()]
+    # The details of every step and artifact on the way, in three set-oriented queries.
+    details = {
+        row["execution"]: row
+        for row in repo.select(queries.text(f"lineage-{direction}-executions"), artifact=root)
+    }
+    settings: dict[str, dict[str, Any]] = defaultdict(dict)
+    for row in repo.select(queries.text(f"lineage-{direction}-settings"), artifact=root):
+        settings[row["execution"]][row["parameter"]] = row["value"]
+    types: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in repo.select(queries.text(f"lineage-{direction}-artifacts"), artifact=root):
+        types[row["node"]].append(row)
+    steps = [_step(details[e], settings[e], d, ins[e], outs[e]) for e, d in levels.items()]
     steps.sort(key=lambda s: (s.depth, s.started, s.iri))
     mentioned = {root.value} | {a for s in steps for a in (*s.inputs, *s.outputs)}
-    return Lineage(
-        _info(repo, root.value),
-        direction,
-        depth,
-        tuple(steps),
-        {iri: _info(repo, iri) for iri in sorted(mentioned)},
-    )
+    infos = {
+        iri: _info_from(repo, iri, types[iri]) if iri in types else _info(repo, iri)
+        for iri in sorted(mentioned)
+    }
+    return Lineage(infos[root.value], direction, depth, tuple(steps), infos)
 
 
 def _levels(
@@ -162,19 +171,25 @@ def _levels(
     return found
 
 
-def _step(repo: Repository, iri: str, depth: int, ins: set[str], outs: set[str]) -> LineageStep:
-    rows = repo.select(queries.text("lineage-executions"), execution=NamedNode(iri))
-    row = rows[0]
+def _step(
+    row: dict[str, Any], settings: dict[str, Any], depth: int, ins: set[str], outs: set[str]
+) -> LineageStep:
+    iri = row["execution"]
     executable = None
     if "executable" in row:
-        executable = ExecutableInfo(row["executable"], row["exeName"], row.get("exeVersion"),
-                                    row.get("exeDigest"), row.get("exeUri"))  # fmt: skip
-    settings = {
-        r["parameter"]: r["value"]
-        for r in repo.select(queries.text("lineage-settings"), execution=NamedNode(iri))
-    }
-    trigger = TriggerInfo(Cause.from_iri(NamedNode(row["cause"])), row.get("by"),
-                          row.get("reason"), row.get("concerns"))  # fmt: skip
+        executable = ExecutableInfo(
+            row["executable"],
+            row["exeName"],
+            row.get("exeVersion"),
+            row.get("exeDigest"),
+            row.get("exeUri"),
+        )
+    trigger = TriggerInfo(
+        Cause.from_iri(NamedNode(row["cause"])),
+        row.get("by"),
+        row.get("reason"),
+        row.get("concerns"),
+    )
     return LineageStep(
         iri=iri,
         name=row["name"],
@@ -193,11 +208,17 @@ def _step(repo: Repository, iri: str, depth: int, ins: set[str], outs: set[str])
 
 
 def _info(repo: Repository, iri: str) -> ArtifactInfo:
-    rows = repo.select(queries.text("artifact-info"), artifact=NamedNode(iri))
+    return _info_from(
+        repo, iri, repo.select(queries.text("artifact-info"), artifact=NamedNode(iri))
+    )
+
+
+def _info_from(repo: Repository, iri: str, rows: list[dict[str, Any]]) -> ArtifactInfo:
+    """An artifact's description from the rows of ``artifact-info.rq`` (one per type)."""
     if not rows:
         return ArtifactInfo(iri, iri, "Artifact")
     kind = most_specific(repo, (r["type"] for r in rows))
-    first = rows[0]
+    first = min(rows, key=lambda r: r["name"])  # several names (aliases): the smallest, stably
     return ArtifactInfo(iri, first["name"], kind, first.get("uri"), first.get("digest"))
 
 
