@@ -23,6 +23,15 @@ from kgrepo.errors import KgRepoError
 from kgrepo.iris import DEFAULT_BASE
 from kgrepo.repository import Repository
 
+#: The --output option of commands printing rows (table, CSV or JSON).
+OUTPUT = click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+
 _FORMATS_BY_SUFFIX = {".nq": "nquads", ".nquads": "nquads", ".trig": "trig"}
 
 
@@ -102,13 +111,7 @@ def info(ctx: click.Context) -> None:
     metavar="NAME=IRI",
     help="Bind a variable to an IRI (repeatable); values are never formatted into the query.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@OUTPUT
 @click.pass_context
 def query(
     ctx: click.Context,

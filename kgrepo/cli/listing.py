@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from kgrepo.cli._core import emit, main, open_repository
+from kgrepo.cli._core import OUTPUT, emit, main, open_repository
 from kgrepo.errors import KgRepoError
 from kgrepo.listing import MAX_LIMIT, OPERATORS, ArtifactPage, list_artifacts
 
@@ -61,13 +61,7 @@ _CONDITION = re.compile(
 )
 @click.option("--cursor", help="Start after the page that printed this cursor.")
 @click.option("--offset", type=int, help="Skip this many artifacts (slower than --cursor).")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-)
+@OUTPUT
 @click.pass_context
 def artifacts(
     ctx: click.Context,
