@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kgrepo import _terms, environment, reuse
+from kgrepo import _terms, environment, reuse, sortkeys
 from kgrepo._describe import Triples
 from kgrepo._vocab import KG, PROV, RDFS
 from kgrepo.artifacts import METRICS, Artifact, ArtifactRef
@@ -352,6 +352,15 @@ class Step:
         t.add(iri, KG.value, literal)
         if of is not None:
             t.add(iri, KG.evaluates, of.iri)
+            if scope is None:  # a scoped metric (one class, one slice) does not rank the artifact
+                for descending in (False, True):
+                    sort_by = sortkeys.predicate(measure, descending=descending)
+                    t.shared.add(sort_by, RDFS.subPropertyOf, KG.sortKey)
+                    t.add(
+                        of.iri,
+                        sort_by,
+                        Literal(sortkeys.key(_terms.python_value(literal), descending=descending)),
+                    )
         t.add(iri, KG.generatedBy, self.iri)
         t.add(iri, KG.createdAt, _terms.timestamp())
         t.output(self.iri, iri)
