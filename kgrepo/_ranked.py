@@ -1,7 +1,7 @@
 """FR1's fast path: a page of artifacts sorted by a metric, read straight off the store's index.
 
 With every metric of an artifact, kgrepo writes an order-preserving key of its value
-(:mod:`kgrepo.sortkeys`). On a store whose index yields a bound predicate's rows in object order
+(:mod:`kgrepo._sortkeys`). On a store whose index yields a bound predicate's rows in object order
 (``store.index_ordered``: Oxigraph on disk), the scan of ``<measure>#ascending`` (or
 ``#descending``) lists the artifacts best first without sorting anything, and a page reads only the
 rows before it and its own, checking their kind in batches. An artifact's first row carries its
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, QueryBoolean
 
-from kgrepo import _terms, queries, sortkeys
+from kgrepo import _sortkeys, _terms, queries
 from kgrepo.artifacts import ArtifactKind
 from kgrepo.store import Term
 
@@ -47,11 +47,11 @@ def page(
     """
     if not getattr(repo.store, "index_ordered", False) or (last is not None and last[0] is None):
         return None
-    sort_by = sortkeys.predicate(measure, descending=descending)
+    sort_by = _sortkeys.predicate(measure, descending=descending)
     after = None
     if last is not None:
         assert last[0] is not None
-        after = (sortkeys.key(_number(last[0]), descending=descending), last[1])
+        after = (_sortkeys.key(_number(last[0]), descending=descending), last[1])
     chosen: list[str] = []
     more = False
     group: list[str] = []

@@ -1,4 +1,4 @@
-"""Sorted listings read off the index (kgrepo.sortkeys, kgrepo._ranked) give exactly the pages of
+"""Sorted listings read off the index (kgrepo._sortkeys, kgrepo._ranked) give exactly the pages of
 the general path (kgrepo.listing's key query), which the in-memory store always takes."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, Quad
 
 import kgrepo
-from kgrepo import _ranked, sortkeys
+from kgrepo import _ranked, _sortkeys
 from kgrepo.listing import list_artifacts
 from kgrepo.store import OxigraphStore
 
@@ -25,9 +25,9 @@ def test_keys_order_like_the_numbers() -> None:
     raw = [struct.unpack(">d", struct.pack(">Q", rng.getrandbits(64)))[0] for _ in range(500)]
     values += [v for v in raw if math.isfinite(v)]  # any bit pattern: subnormals, huge, negative
     ordered = sorted(values)
-    keys = [sortkeys.key(v) for v in ordered]
+    keys = [_sortkeys.key(v) for v in ordered]
     assert keys == sorted(keys)
-    down = [sortkeys.key(v, descending=True) for v in reversed(ordered)]
+    down = [_sortkeys.key(v, descending=True) for v in reversed(ordered)]
     assert down == sorted(down)
     assert all(len(k) == 11 and k.isascii() for k in keys)
 
@@ -43,7 +43,7 @@ def test_the_disk_store_scans_a_predicate_in_key_order(tmp_path: Path) -> None:
         Quad(
             NamedNode(f"urn:m{i}"),
             sort_by,
-            Literal(sortkeys.key(rng.uniform(-9, 9))),
+            Literal(_sortkeys.key(rng.uniform(-9, 9))),
             NamedNode(f"urn:run{i % 13}"),
         )
         for i in range(3000)
@@ -134,3 +134,16 @@ def test_the_disk_store_takes_the_fast_path(tmp_path: Path) -> None:
         assert len(rows) == 5 and more
         # the artifacts without the metric are reached: the general path answers
         assert _ranked.page(repo, repo.kind("Model"), accuracy, True, 40, None, 20) is None
+
+
+def test_sort_keys_are_not_fields_of_an_artifact(repo: kgrepo.Repository) -> None:
+    with repo.experiment("keys").run() as run, run.step("train") as step:
+        a = step.produce(kgrepo.Model("a", digest="sha256:0a"))
+        b = step.produce(kgrepo.Model("b", digest="sha256:0b"))
+        step.log_metric("accuracy", 0.5, of=a)
+        step.log_metric("accuracy", 0.7, of=b)
+    fields = [d.field for d in kgrepo.compare.diff_artifacts(repo, a.iri, b.iri).differences]
+    assert "metric accuracy" in fields
+    assert not {"ascending", "descending"} & set(fields)
+    page = list_artifacts(repo, "Model")
+    assert all(set(item.attributes) <= {"framework", "algorithm"} for item in page.items)
