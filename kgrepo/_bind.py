@@ -1,5 +1,5 @@
-"""Binding values to a query's variables as inline data: one ``VALUES`` block at the start of
-every ``WHERE`` group.
+"""Binding values to a query's variables as inline data: a ``VALUES`` block at the start of every
+group that uses a bound variable, and of every ``WHERE`` group.
 
 Why not pyoxigraph's ``substitutions=``: Oxigraph does not use substituted values to narrow its
 search. The FR6 lookup (one indexed pattern on a bound signature) took 858 ms with a
@@ -10,10 +10,15 @@ bind the same way.
 
 Values are never formatted into query text: a bound value is an RDF term, written by pyoxigraph's
 own serialiser (which escapes quotes, backslashes and newlines), in a ``VALUES`` block whose place
-depends on the query text only. Variable names are checked against SPARQL's ``VARNAME``. The block
-goes into every ``WHERE`` group, subqueries included, so a value is bound wherever its variable
-appears, as a substitution would. A variable bound to a collection of terms takes each in turn:
-that is how the details of a set of executions are read in one query.
+depends on the query text only. Variable names are checked against SPARQL's ``VARNAME``.
+
+A block goes into every group that mentions a bound variable (union branches, OPTIONAL, MINUS,
+EXISTS, GRAPH groups, subqueries), with the variables it mentions, and into every WHERE group
+with all of them, so a value is bound wherever its variable appears, as a substitution would.
+Only at the top it would not narrow the groups Oxigraph evaluates on their own before joining
+(the branches of a UNION: the FR10 trace of 1,000 runs took 24 s that way). A variable bound to
+a collection of terms takes each in turn: that is how the details of a set of executions are
+read in one query.
 
 >>> from pyoxigraph import BlankNode, Literal, NamedNode
 >>> bind("SELECT ?name WHERE { ?x rdfs:label ?name }", {"x": NamedNode("urn:a")})
@@ -24,6 +29,7 @@ that is how the details of a set of executions are read in one query.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Collection, Mapping
@@ -56,21 +62,41 @@ _TOKEN = re.compile(
 _FORMS = {"SELECT", "ASK", "DESCRIBE"}
 
 
-def where_groups(text: str) -> list[int]:
-    """Offsets just after the ``{`` that opens each query's (and subquery's) WHERE group."""
-    points: list[int] = []
+@dataclasses.dataclass
+class _Group:
+    role: str  # "where", "group", "wrapper" (holds a subquery), "skip" (template or data block)
+    offset: int  # just after its "{"
+    mentioned: set[str] = dataclasses.field(default_factory=set)
+
+
+def groups(text: str) -> list[tuple[int, frozenset[str] | None]]:
+    """Where values go: the offset just after each group's ``{`` and the variables the group
+    mentions, or ``None`` for a query's (or subquery's) WHERE group, which takes every bound
+    variable (so that a bound variable is in the results even when the pattern does not use it).
+    Groups inside a CONSTRUCT template or a VALUES data block, and the braces around a subquery,
+    take none."""
+    points: list[tuple[int, frozenset[str] | None]] = []
+    stack: list[_Group] = []
     parens = 0
     pending: int | None = None  # paren depth at which the next "{" opens a WHERE group
     template: int | None = None  # paren depth of a CONSTRUCT whose template comes next
-    skipping = 0  # depth inside a CONSTRUCT template
-    for match in _TOKEN.finditer(text):
+    data: int | None = None  # paren depth of a VALUES whose data block comes next
+    tokens = list(_TOKEN.finditer(text))
+    for i, match in enumerate(tokens):
         kind = match.lastgroup
         if kind == "word":
-            word = match.group().upper()
+            word = match.group()
+            if word[0] in "?$":
+                if stack:
+                    stack[-1].mentioned.add(word[1:])
+                continue
+            word = word.upper()
             if word in _FORMS:
                 pending = parens
             elif word == "CONSTRUCT":
                 template = parens
+            elif word == "VALUES":
+                data = parens
             elif word == "WHERE":
                 if template is not None:
                     raise InvalidInput(
@@ -82,22 +108,36 @@ def where_groups(text: str) -> list[int]:
                     )
                 pending = parens
         elif kind == "open":
-            if skipping:
-                skipping += 1
+            following = tokens[i + 1].group().upper() if i + 1 < len(tokens) else ""
+            if stack and stack[-1].role == "skip":
+                role = "skip"
             elif template is not None and parens == template:
-                template, skipping = None, 1
+                role, template = "skip", None
+            elif data is not None and parens == data:
+                role, data = "skip", None
             elif pending is not None and parens == pending:
-                points.append(match.end())
-                pending = None
-        elif kind == "close" and skipping:
-            skipping -= 1
-            if not skipping:
-                pending = None  # the WHERE keyword follows and sets it
+                role, pending = "where", None
+            else:
+                role = "wrapper" if following == "SELECT" else "group"
+            stack.append(_Group(role, match.end()))
+        elif kind == "close" and stack:
+            group = stack.pop()
+            if group.role == "where":
+                points.append((group.offset, None))
+            elif group.role == "group":
+                points.append((group.offset, frozenset(group.mentioned)))
+            if stack:
+                stack[-1].mentioned |= group.mentioned
         elif kind == "lparen":
             parens += 1
         elif kind == "rparen":
             parens -= 1
-    return points
+    return sorted(points)
+
+
+def where_groups(text: str) -> list[int]:
+    """Offsets just after the ``{`` that opens each query's (and subquery's) WHERE group."""
+    return [offset for offset, mentioned in groups(text) if mentioned is None]
 
 
 def values_block(bindings: Mapping[str, Value]) -> str:
@@ -128,7 +168,7 @@ def values_block(bindings: Mapping[str, Value]) -> str:
 
 
 def bind(text: str, bindings: Mapping[str, Value]) -> str:
-    """``text`` with ``bindings`` as a leading ``VALUES`` block in every WHERE group.
+    """``text`` with ``bindings`` as leading ``VALUES`` blocks (see the module's description).
 
     Without bindings the text is returned unchanged. Raises :class:`~kgrepo.errors.InvalidInput`
     for a bad variable name or value, or a query with no WHERE group to bind into. The block is
@@ -136,15 +176,18 @@ def bind(text: str, bindings: Mapping[str, Value]) -> str:
     """
     if not bindings:
         return text
-    block = f" {values_block(bindings)}"
-    points = where_groups(text)
-    if not points:
+    values_block(bindings)  # checks every name and value, used or not
+    points = groups(text)
+    if not any(mentioned is None for _, mentioned in points):
         raise InvalidInput(
             "Query", "bindings", sorted(bindings), "the query has no WHERE group to bind values in"
         )
     parts, start = [], 0
-    for point in points:
-        parts += [text[start:point], block]
+    for point, mentioned in points:
+        names = [n for n in bindings if mentioned is None or n in mentioned]
+        if not names:
+            continue
+        parts += [text[start:point], " ", values_block({n: bindings[n] for n in names})]
         start = point
     parts.append(text[start:])
     return "".join(parts)

@@ -6,11 +6,11 @@ Three questions, each a documented query of ``ontology/queries/`` and a typed re
 - :func:`runs_since` — the runs of an experiment since a time, a run, or the last run that did a
   step of some kind, e.g. the last deployment (``runs-since.rq``, ``runs-latest-with-step.rq``);
 - :func:`trace` — every run of an experiment and every artifact they produced or used, each shown
-  once with the runs that produced and used it (``runs-summary.rq``, ``trace-artifacts.rq``,
-  ``trace-locations.rq``).
+  once with the runs that produced and used it (``runs-summary.rq``, ``experiment-executions.rq``,
+  ``execution-outputs.rq``, ``execution-inputs.rq``, ``artifact-info.rq``; the same question as
+  one query: ``trace-artifacts.rq``).
 
-The trace is three set-oriented queries whatever the number of runs, never one per run, and the
-artifacts come back aggregated, one row each.
+The trace is a few set-oriented queries whatever the number of runs, never one per run.
 
 >>> import kgrepo
 >>> from kgrepo import history
@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import NamedNode
 
 from kgrepo import _resolve, _terms, queries
-from kgrepo._vocab import KG
 from kgrepo.errors import InvalidInput, NotFound
 from kgrepo.records import Cause, Status, Workflow
 from kgrepo.results import ArtifactInfo, Result, RunSummary, TriggerInfo
@@ -233,29 +232,38 @@ def trace(repo: Repository, experiment: object) -> Trace:
     """FR10: all runs of ``experiment`` and every artifact they produced or used, each once.
 
     Artifacts are what the runs' executions produced (``kg:generatedBy``, metrics included) or used
-    (``kg:used``). Three queries whatever the number of runs. An artifact that runs described
+    (``kg:used``). A few set-oriented queries whatever the number of runs (the executions and
+    artifacts bound as inline data, in chunks). An artifact that runs described
     differently (another name or URI for the same digest) gets the smallest value of each field.
     Raises as :func:`runs_since` does for a bad experiment.
     """
     exp = _resolve.require(repo, experiment, "experiment")
     runs = _summaries(repo.select(queries.text("runs-summary"), experiment=exp))
-    rows = repo.select(queries.text("trace-artifacts"), experiment=exp)
-    locations: dict[str, Row] = {}
-    for row in repo.select(queries.text("trace-locations"), experiment=exp):
-        key = "uri" if row["property"] == KG.uri.value else "digest"
-        locations.setdefault(row["artifact"], {})[key] = row["value"]
-    infos = artifact_infos(repo, ({**row, **locations.get(row["artifact"], {})} for row in rows))
+    run_of = {
+        row["execution"]: row["run"]
+        for row in repo.select(queries.text("experiment-executions"), experiment=exp)
+    }
+    executions = [NamedNode(e) for e in run_of]
+    produced: dict[str, set[str]] = defaultdict(set)
+    used: dict[str, set[str]] = defaultdict(set)
+    for row in queries.select_each(repo, "execution-outputs", "execution", executions):
+        produced[row["output"]].add(run_of[row["execution"]])
+    for row in queries.select_each(repo, "execution-inputs", "execution", executions):
+        used[row["input"]].add(run_of[row["execution"]])
+    touched = sorted(produced.keys() | used.keys())
+    infos = artifact_infos(
+        repo, queries.select_each(repo, "artifact-info", "artifact", map(NamedNode, touched))
+    )
     position = {run.iri: i for i, run in enumerate(runs)}
     last = len(position)
 
-    def in_order(iris: str | None) -> tuple[str, ...]:
-        return tuple(sorted((iris or "").split(), key=lambda r: (position.get(r, last), r)))
+    def in_order(iris: set[str]) -> tuple[str, ...]:
+        return tuple(sorted(iris, key=lambda r: (position.get(r, last), r)))
 
     entries = [
-        TraceArtifact(
-            infos[row["artifact"]], in_order(row.get("producedBy")), in_order(row.get("usedBy"))
-        )
-        for row in rows
+        TraceArtifact(infos[iri], in_order(produced[iri]), in_order(used[iri]))
+        for iri in touched
+        if iri in infos
     ]
 
     def first_run(entry: TraceArtifact) -> tuple[int, str, str, str]:

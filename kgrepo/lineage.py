@@ -143,25 +143,23 @@ def _steps(
     ins: dict[str, set[str]],
     outs: dict[str, set[str]],
 ) -> list[LineageStep]:
-    """The details of every step on the way, each aspect read for all steps in one query (the
+    """The details of every step on the way, each aspect read for all steps at once (the
     executions bound as inline data: one join of a few patterns each, which Oxigraph plans well;
     a single query joining them all was planned badly, 12 s for 119 steps)."""
     details = {
         r["execution"]: r
-        for r in repo.select(queries.text("execution-details"), execution=executions)
+        for r in queries.select_each(repo, "execution-details", "execution", executions)
     }
     runs = {
         r["execution"]: r["run"]
-        for r in repo.select(queries.text("execution-runs"), execution=executions)
+        for r in queries.select_each(repo, "execution-runs", "execution", executions)
     }
     triggers = {
         r["run"]: r
-        for r in repo.select(
-            queries.text("run-trigger"), run=sorted({NamedNode(r) for r in runs.values()})
-        )
+        for r in queries.select_each(repo, "run-trigger", "run", map(NamedNode, runs.values()))
     }
     settings: dict[str, dict[str, Any]] = defaultdict(dict)
-    for row in repo.select(queries.text("execution-settings"), execution=executions):
+    for row in queries.select_each(repo, "execution-settings", "execution", executions):
         settings[row["execution"]][row["parameter"]] = row["value"]
     steps = [
         _step(details[e], runs[e], triggers[runs[e]], settings[e], level, ins[e], outs[e])
@@ -175,7 +173,7 @@ def artifact_infos(repo: Repository, iris: Iterable[str]) -> dict[str, ArtifactI
     """The description of each artifact of ``iris``, read in one query."""
     wanted = sorted(set(iris))
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in repo.select(queries.text("artifact-info"), artifact=[NamedNode(i) for i in wanted]):
+    for row in queries.select_each(repo, "artifact-info", "artifact", map(NamedNode, wanted)):
         rows[row["artifact"]].append(row)
     by_iri = {k.iri.value: k for k in repo.kinds()}
     return {iri: _info_from(by_iri, iri, rows[iri]) for iri in wanted}
@@ -293,7 +291,7 @@ def recipe(repo: Repository, artifact: object) -> Recipe:
     up = upstream(repo, artifact)
     generated: dict[str, set[str]] = defaultdict(set)
     executions = [NamedNode(s.iri) for s in up.steps]
-    for row in repo.select(queries.text("execution-outputs"), execution=executions):
+    for row in queries.select_each(repo, "execution-outputs", "execution", executions):
         generated[row["execution"]].add(row["output"])
     artifacts = dict(up.artifacts)
     artifacts.update(

@@ -640,9 +640,7 @@ def _summaries(
     """Describes the page's artifacts, in one query (the smallest value of each field across
     descriptions)."""
     described: dict[str, list[dict[str, Any]]] = {iri: [] for iri, _ in rows}
-    for row in repo.select(
-        queries.text("list-artifact"), artifact=[NamedNode(iri) for iri in described]
-    ):
+    for row in queries.select_each(repo, "list-artifact", "artifact", map(NamedNode, described)):
         described[row["artifact"]].append(row)
     return tuple(_summary(repo, request, iri, key, described[iri]) for iri, key in rows)
 
