@@ -21,6 +21,7 @@ from kgrepo.errors import InvalidInput, NotFound
 from kgrepo.iris import DEFAULT_BASE, Minter
 from kgrepo.recording import Experiment
 from kgrepo.records import Status
+from kgrepo.remote import SparqlStore
 from kgrepo.store import FORMATS, OxigraphStore, Term
 from kgrepo.validation import Validator, compile_shapes
 
@@ -57,7 +58,7 @@ class Repository:
     True
     """
 
-    def __init__(self, store: OxigraphStore, *, base: str = DEFAULT_BASE) -> None:
+    def __init__(self, store: OxigraphStore | SparqlStore, *, base: str = DEFAULT_BASE) -> None:
         self.store = store
         self._minter = Minter(base)
         self._base_ontology = _ontology.load()
@@ -78,6 +79,49 @@ class Repository:
         """
         Minter(base)  # refuse a bad base before anything is created on disk
         return cls(OxigraphStore(Path(path)), base=base)
+
+    @classmethod
+    def connect(
+        cls,
+        url: str | None = None,
+        *,
+        base: str = DEFAULT_BASE,
+        query_url: str | None = None,
+        update_url: str | None = None,
+        store_url: str | None = None,
+        timeout: float = 30.0,
+        auth: Any = None,
+    ) -> Repository:
+        """A repository kept in a SPARQL 1.1 server, shared by every process connected to it.
+
+        ``url`` is the server's base as ``oxigraph serve`` exposes it (``/query``, ``/update``
+        and ``/store`` under it); other servers give their endpoints as ``query_url``,
+        ``update_url`` and optionally ``store_url`` (Graph Store protocol). Every write is one
+        request applied by the server in one transaction, so a run is never torn, whichever of
+        the processes sharing the server dies. Raises :class:`~kgrepo.errors.StoreUnavailable`
+        naming the URL when the server cannot be reached. See :mod:`kgrepo.remote`.
+
+        >>> import kgrepo  # with `oxigraph serve --location data --bind 127.0.0.1:7878` running
+        >>> repo = kgrepo.Repository.connect("http://127.0.0.1:7878")  # doctest: +SKIP
+        >>> with repo.experiment("digits").run() as run:  # doctest: +SKIP
+        ...     pass
+        """
+        Minter(base)  # refuse a bad base before any request
+        if url is not None:
+            root = url.rstrip("/")
+            query_url = query_url or f"{root}/query"
+            update_url = update_url or f"{root}/update"
+            store_url = store_url or f"{root}/store"
+        if query_url is None or update_url is None:
+            raise InvalidInput(
+                "Repository", "url", url, "give the server's URL, or query_url and update_url"
+            )
+        store = SparqlStore(query_url, update_url, store_url, timeout=timeout, auth=auth)
+        try:
+            return cls(store, base=base)
+        except BaseException:
+            store.close()
+            raise
 
     @classmethod
     def in_memory(cls, *, base: str = DEFAULT_BASE) -> Repository:
@@ -362,7 +406,7 @@ class Repository:
         return t.quads(iri)
 
     def __repr__(self) -> str:
-        where = self.store.path or "memory"
+        where = self.store.path or getattr(self.store, "query_url", None) or "memory"
         return f"Repository({str(where)!r}, base={self.base!r})"
 
 
