@@ -193,6 +193,25 @@ class SparqlStore:
         terms["g"] = quad.graph_name
         return bool(self.query("ASK { GRAPH ?g { ?s ?p ?o } }", terms, union=False))
 
+    def held(self, quads: Sequence[Quad]) -> list[Quad]:
+        """Those of ``quads`` that the store holds, in one request (not one per quad)."""
+        rows = [
+            f"({i} {_graph(q.graph_name)} {q.subject} {q.predicate} {q.object})"
+            for i, q in enumerate(quads)
+            if not any(isinstance(t, BlankNode) for t in (q.subject, q.object, q.graph_name))
+        ]
+        if not rows:
+            return []
+        # The index comes back, not the terms: a server may answer a literal in another lexical
+        # form (1e-9 as 1.0E-9), which would not compare equal to the quad asked about.
+        text = (
+            "SELECT ?i WHERE { VALUES (?i ?g ?s ?p ?o) { "
+            + " ".join(rows)
+            + " } { GRAPH ?g { ?s ?p ?o } } UNION { FILTER(!BOUND(?g)) ?s ?p ?o } }"
+        )
+        found = self.query(text, union=False)
+        return [quads[int(row["i"].value)] for row in found]  # type: ignore[index, union-attr]
+
     def contains_graph(self, graph: NamedNode) -> bool:
         return bool(self.query("ASK { GRAPH ?g { } }", {"g": graph}, union=False))
 
@@ -304,6 +323,11 @@ def _data(quads: Iterable[Quad]) -> str:
         body = "\n".join(triples)
         parts.append(body if isinstance(graph, DefaultGraph) else f"GRAPH {graph} {{\n{body}\n}}")
     return "\n".join(parts)
+
+
+def _graph(graph: NamedNode | BlankNode | DefaultGraph) -> str:
+    """A graph name in a VALUES row; the default graph is left unbound (``UNDEF``)."""
+    return "UNDEF" if isinstance(graph, DefaultGraph) else str(graph)
 
 
 def _triples(body: bytes) -> Iterator[Any]:

@@ -371,16 +371,15 @@ class Repository:
 
     def _new_shared(self, t: Triples) -> list[Triple]:
         """``t``'s shared statements that the entity graph does not hold yet."""
-        fresh = []
         known = self._known_shared
-        for triple in dict.fromkeys(t.shared.items):
-            if triple in known:
-                continue
-            if self.store.contains(Quad(*triple, self._entities)):  # type: ignore[arg-type]
-                known.add(triple)
-                continue
-            fresh.append(triple)
-        return fresh
+        unknown = [x for x in dict.fromkeys(t.shared.items) if x not in known]
+        if not unknown:
+            return []
+        # One question for all of them: a remote store answers each question over the network.
+        asked = [Quad(*x, self._entities) for x in unknown]  # type: ignore[arg-type]
+        held = {(q.subject, q.predicate, q.object) for q in self.store.held(asked)}
+        known.update(held)  # type: ignore[arg-type]
+        return [x for x in unknown if x not in held]
 
     def _replace(self, graph: NamedNode, remove: list[Quad], t: Triples, context: Triples) -> None:
         """Validates ``context`` minus ``remove`` plus ``t``, then swaps in one atomic call."""
