@@ -35,6 +35,7 @@ from pyoxigraph import (
     NamedNode,
     Quad,
     QueryResultsFormat,
+    QuerySolutions,
     RdfFormat,
     Store,
     parse,
@@ -99,7 +100,10 @@ class SparqlStore:
         self.update_url = update_url
         self.store_url = store_url
         self.timeout = timeout
-        self._client: httpx.Client | None = httpx.Client(timeout=timeout, auth=auth)
+        # Loading the CA bundle takes ~170 ms: only when some endpoint is https (no redirects are
+        # followed, so a plain-http store never reaches an https URL).
+        secure = any(u.startswith("https://") for u in (query_url, update_url, store_url or ""))
+        self._client: httpx.Client | None = httpx.Client(timeout=timeout, auth=auth, verify=secure)
 
     def __repr__(self) -> str:
         return f"SparqlStore({self.query_url!r})"
@@ -185,13 +189,7 @@ class SparqlStore:
     def contains(self, quad: Quad) -> bool:
         """Whether the store holds ``quad`` (a quad with a blank node is never found: blank node
         labels are local to each request)."""
-        terms = {"s": quad.subject, "p": quad.predicate, "o": quad.object}
-        if any(isinstance(t, BlankNode) for t in (*terms.values(), quad.graph_name)):
-            return False
-        if isinstance(quad.graph_name, DefaultGraph):
-            return bool(self.query("ASK { ?s ?p ?o }", terms, union=False))
-        terms["g"] = quad.graph_name
-        return bool(self.query("ASK { GRAPH ?g { ?s ?p ?o } }", terms, union=False))
+        return bool(self.held([quad]))
 
     def held(self, quads: Sequence[Quad]) -> list[Quad]:
         """Those of ``quads`` that the store holds, in one request (not one per quad)."""
@@ -209,8 +207,7 @@ class SparqlStore:
             + " ".join(rows)
             + " } { GRAPH ?g { ?s ?p ?o } } UNION { FILTER(!BOUND(?g)) ?s ?p ?o } }"
         )
-        found = self.query(text, union=False)
-        return [quads[int(row["i"].value)] for row in found]  # type: ignore[index, union-attr]
+        return [quads[int(row["i"].value)] for row in self._select(text, {})]
 
     def contains_graph(self, graph: NamedNode) -> bool:
         return bool(self.query("ASK { GRAPH ?g { } }", {"g": graph}, union=False))
@@ -227,8 +224,9 @@ class SparqlStore:
         return iter([Quad(t.subject, t.predicate, t.object, graph) for t in _triples(body)])
 
     def __len__(self) -> int:
-        rows = self.query(_COUNT, union=False)
-        return int(next(iter(rows))["n"].value)  # type: ignore[index, union-attr, arg-type]
+        count = next(self._select(_COUNT, {}))["n"]
+        assert count is not None
+        return int(count.value)
 
     def dump(self, output: IO[bytes], format: str) -> None:
         serialize(self.quads(), output, FORMATS[format])
@@ -243,10 +241,15 @@ class SparqlStore:
             self._client = None
 
     # -- HTTP --------------------------------------------------------------------------------------
-    def _select_quads(self, text: str, bindings: Mapping[str, Term]) -> Iterator[Quad]:
+    def _select(self, text: str, bindings: Mapping[str, Term]) -> QuerySolutions:
+        """A SELECT over the store's own default graph (no union)."""
         rows = self.query(text, bindings, union=False)
+        assert isinstance(rows, QuerySolutions)
+        return rows
+
+    def _select_quads(self, text: str, bindings: Mapping[str, Term]) -> Iterator[Quad]:
         out = []
-        for row in rows:  # type: ignore[union-attr]
+        for row in self._select(text, bindings):
             g = row["g"]
             out.append(Quad(row["s"], row["p"], row["o"], g if g is not None else DefaultGraph()))
         return iter(out)
@@ -290,8 +293,9 @@ class SparqlStore:
         except httpx.TimeoutException as err:
             maybe = " It may or may not have been applied." if write else ""
             raise StoreUnavailable(
-                f"the SPARQL server at {url} did not answer within {self.timeout} s ({err!r}).{maybe}"
-                " Check that the server is up and not overloaded, or raise the timeout."
+                f"the SPARQL server at {url} did not answer within {self.timeout} s "
+                f"({err!r}).{maybe} Check that the server is up and not overloaded, or raise "
+                "the timeout."
             ) from None
         except httpx.TransportError as err:
             raise StoreUnavailable(
@@ -345,7 +349,7 @@ def _syntax_error(message: str, caller_text: str, *, bound: bool) -> QuerySyntax
             match = _POSITION.search(local)
             if match:
                 return QuerySyntaxError(local, int(match.group(1)), int(match.group(2)))
-        except Exception:  # noqa: S110 - a valid text: report the server's message below
+        except Exception:
             pass
     match = _POSITION.search(message)
     if not match:

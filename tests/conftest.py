@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from oxigraph_server import OxigraphServer
 
 import kgrepo
-from oxigraph_server import OxigraphServer
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -20,7 +20,10 @@ import httpx
 
 def binary() -> str:
     """The ``oxigraph`` executable of this environment (installed by the ``dev`` extra)."""
-    candidates = [Path(sysconfig.get_path("scripts")) / "oxigraph", Path(sys.executable).parent / "oxigraph"]
+    candidates = [
+        Path(sysconfig.get_path("scripts")) / "oxigraph",
+        Path(sys.executable).parent / "oxigraph",
+    ]
     for path in candidates:
         if path.exists():
             return str(path)
@@ -50,7 +53,14 @@ class OxigraphServer:
         self.log = location.with_name(location.name + ".log")
         with self.log.open("wb") as log:
             self._process = subprocess.Popen(
-                [binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}"],
+                [
+                    binary(),
+                    "serve",
+                    "--location",
+                    str(location),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                ],
                 stdout=log,
                 stderr=log,
             )

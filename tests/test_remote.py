@@ -51,7 +51,7 @@ def quads_of(store: SparqlStore) -> set[Quad]:
     return set(store.quads())
 
 
-# -- atomicity --------------------------------------------------------------------------------------
+# -- atomicity -------------------------------------------------------------------------------------
 def test_a_multi_operation_update_request_is_all_or_nothing(store: SparqlStore) -> None:
     """replace() relies on it: the server applies one request in one transaction."""
     store.extend([Quad(S, P, Literal("old"), G)])
@@ -70,7 +70,7 @@ def test_replace_swaps_in_one_request(store: SparqlStore) -> None:
     store.replace([Quad(S, P, Literal("old"), G)], [Quad(S, P, Literal("new"), G)])
     assert quads_of(store) == {Quad(S, P, Literal("kept"), G), Quad(S, P, Literal("new"), G)}
     store.replace([], [])
-    with pytest.raises(InvalidInput, match="field 'remove'.*DELETE DATA cannot name blank nodes"):
+    with pytest.raises(InvalidInput, match=r"field 'remove'.*DELETE DATA cannot name blank nodes"):
         store.replace([Quad(S, P, BlankNode(), G)], [Quad(S, P, Literal("x"), G)])
     assert Quad(S, P, Literal("x"), G) not in quads_of(store)
 
@@ -88,7 +88,7 @@ def test_values_that_look_like_syntax_are_stored_verbatim(store: SparqlStore) ->
     assert quads_of(store) == set(quads[2:])
 
 
-# -- the protocol paths ------------------------------------------------------------------------------
+# -- the protocol paths ----------------------------------------------------------------------------
 @pytest.mark.parametrize("with_store_url", [True, False])
 def test_quads_dump_load_and_len_with_and_without_the_graph_store_protocol(
     server: OxigraphServer, with_store_url: bool
@@ -132,7 +132,7 @@ def test_query_results_are_pyoxigraph_results_and_union_is_per_query(store: Spar
     assert [(t.subject, t.object) for t in graph] == [(S, Literal("in g"))]
 
 
-# -- errors ------------------------------------------------------------------------------------------
+# -- errors ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "bindings"),
     [
@@ -179,7 +179,7 @@ def test_a_server_that_does_not_answer_times_out_as_store_unavailable() -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        url = "http://127.0.0.1:{}".format(listener.getsockname()[1])
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         store = SparqlStore(f"{url}/query", f"{url}/update", timeout=0.2)
         with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.2 s"):
             store.query("ASK {}")
@@ -222,7 +222,7 @@ def test_connect_with_explicit_endpoints(server: OxigraphServer) -> None:
         assert repr(repo) == f"Repository('{server.url}/query', base='https://kgrepo.example/')"
 
 
-# -- several processes, one server -------------------------------------------------------------------
+# -- several processes, one server -----------------------------------------------------------------
 RECORDER = textwrap.dedent(
     """
     import sys
@@ -283,7 +283,10 @@ def test_processes_recording_concurrently_into_one_server_lose_and_tear_nothing(
             assert sorted(by_step) == ["prepare", "train"], run
             assert {r["stepStatus"].rsplit("#")[-1] for r in rows} == {"Succeeded"}
             outputs = {
-                (r["name"], repo.select("SELECT ?n WHERE { ?o rdfs:label ?n }", o=r["output"])[0]["n"])
+                (
+                    r["name"],
+                    repo.select("SELECT ?n WHERE { ?o rdfs:label ?n }", o=r["output"])[0]["n"],
+                )
                 for r in rows
             }
             assert outputs == {
@@ -362,7 +365,7 @@ def test_threads_sharing_one_connection_pool(server: OxigraphServer) -> None:
         assert len(repo.select("SELECT ?r WHERE { ?r a kg:Run ; kg:status kg:Succeeded }")) == 4
 
 
-# -- the CLI -------------------------------------------------------------------------------------------
+# -- the CLI ---------------------------------------------------------------------------------------
 def test_the_cli_takes_a_server_url_as_repo(server: OxigraphServer, tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["--repo", server.url, "demo"])
@@ -373,7 +376,8 @@ def test_the_cli_takes_a_server_url_as_repo(server: OxigraphServer, tmp_path: Pa
     assert f"repository: {server.url}" in result.output
     assert "digits" in result.output
     result = runner.invoke(
-        main, ["--repo", server.url, "query", "-o", "json", "SELECT (COUNT(*) AS ?n) { ?r a kg:Run }"]
+        main,
+        ["--repo", server.url, "query", "-o", "json", "SELECT (COUNT(*) AS ?n) { ?r a kg:Run }"],
     )
     assert result.exit_code == 0, result.output
     assert '"n": "2"' in result.output
