@@ -12,7 +12,8 @@ Values are never formatted into query text: a bound value is an RDF term, writte
 own serialiser (which escapes quotes, backslashes and newlines), in a ``VALUES`` block whose place
 depends on the query text only. Variable names are checked against SPARQL's ``VARNAME``. The block
 goes into every ``WHERE`` group, subqueries included, so a value is bound wherever its variable
-appears, as a substitution would.
+appears, as a substitution would. A variable bound to a collection of terms takes each in turn:
+that is how the details of a set of executions are read in one query.
 
 >>> from pyoxigraph import BlankNode, Literal, NamedNode
 >>> bind("SELECT ?name WHERE { ?x rdfs:label ?name }", {"x": NamedNode("urn:a")})
@@ -23,12 +24,17 @@ appears, as a substitution would.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from kgrepo.errors import InvalidInput
+
+Term = NamedNode | BlankNode | Literal
+#: A bound value: one term, or a collection of terms the variable takes in turn.
+Value = Term | Collection[Term]
 
 _VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -94,26 +100,34 @@ def where_groups(text: str) -> list[int]:
     return points
 
 
-def values_block(bindings: Mapping[str, NamedNode | BlankNode | Literal]) -> str:
-    """``VALUES (?a ?b) { (term term) }``, each term written by pyoxigraph's serialiser."""
-    names, terms = [], []
-    for name, term in bindings.items():
+def values_block(bindings: Mapping[str, Value]) -> str:
+    """``VALUES (?a ?b) { (term term) … }``, each term written by pyoxigraph's serialiser; a
+    variable bound to a sequence of terms takes each of them (one row per combination)."""
+    names, columns = [], []
+    for name, value in bindings.items():
         if not isinstance(name, str) or not _VARNAME.match(name):
             raise InvalidInput("Query", "bindings", name, "is not a SPARQL variable name")
-        if not isinstance(term, NamedNode | Literal):
-            raise InvalidInput(
-                "Query",
-                f"bindings[{name!r}]",
-                term,
-                "a bound value must be an IRI (NamedNode) or a literal (Literal); SPARQL cannot "
-                "bind a blank node",
-            )
+        terms = value if isinstance(value, list | tuple | set | frozenset) else (value,)
+        for term in terms:
+            if not isinstance(term, NamedNode | Literal):
+                raise InvalidInput(
+                    "Query",
+                    f"bindings[{name!r}]",
+                    term,
+                    "a bound value must be an IRI (NamedNode) or a literal (Literal); SPARQL "
+                    "cannot bind a blank node",
+                )
         names.append(f"?{name}")
-        terms.append(str(term))
-    return f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+        columns.append(
+            sorted(map(str, terms))
+            if isinstance(value, set | frozenset)
+            else [str(t) for t in terms]
+        )
+    rows = " ".join(f"({' '.join(row)})" for row in itertools.product(*columns))
+    return f"VALUES ({' '.join(names)}) {{ {rows} }}"
 
 
-def bind(text: str, bindings: Mapping[str, NamedNode | BlankNode | Literal]) -> str:
+def bind(text: str, bindings: Mapping[str, Value]) -> str:
     """``text`` with ``bindings`` as a leading ``VALUES`` block in every WHERE group.
 
     Without bindings the text is returned unchanged. Raises :class:`~kgrepo.errors.InvalidInput`

@@ -1,7 +1,7 @@
 """The named SPARQL queries under ``ontology/queries/``, loaded by name.
 
 Each ``.rq`` file documents itself in its leading comments, including the variables to bind;
-values are always bound through substitutions, never formatted into the text.
+values are always bound as inline data (:mod:`kgrepo._bind`), never formatted into the text.
 
 >>> "SELECT" in text("experiments")
 True

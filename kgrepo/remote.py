@@ -43,9 +43,9 @@ from pyoxigraph import (
     serialize,
 )
 
-from kgrepo._bind import bind
+from kgrepo._bind import Value, bind
 from kgrepo.errors import InvalidInput, QuerySyntaxError, StoreUnavailable
-from kgrepo.store import FORMATS, PREFIXES, QueryResult, Term
+from kgrepo.store import FORMATS, PREFIXES, QueryResult, Term, check_syntax
 
 __all__ = ["SparqlStore"]
 
@@ -154,7 +154,7 @@ class SparqlStore:
 
     # -- reads -------------------------------------------------------------------------------------
     def query(
-        self, text: str, bindings: Mapping[str, Term] | None = None, *, union: bool = True
+        self, text: str, bindings: Mapping[str, Value] | None = None, *, union: bool = True
     ) -> QueryResult:
         """Runs a SPARQL query; ``bindings`` are bound as inline data (see :mod:`kgrepo._bind`),
         never formatted into the text.
@@ -343,13 +343,11 @@ def _syntax_error(message: str, caller_text: str, *, bound: bool) -> QuerySyntax
     if bound:
         # Inlined bindings moved columns: parse the caller's own text (same parser) for them.
         try:
-            Store().query(caller_text, prefixes=PREFIXES)
-        except SyntaxError as err:
-            local = str(err)
-            match = _POSITION.search(local)
-            if match:
-                return QuerySyntaxError(local, int(match.group(1)), int(match.group(2)))
-        except Exception:
+            check_syntax(caller_text)
+        except QuerySyntaxError as err:
+            if err.line is not None:
+                return err
+        except Exception:  # it parses here (a server-specific refusal): the server says why
             pass
     match = _POSITION.search(message)
     if not match:

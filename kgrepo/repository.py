@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -13,6 +13,7 @@ from typing import IO, Any
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
 
 from kgrepo import _ontology, _terms, environment, kinds, queries
+from kgrepo._bind import Value
 from kgrepo._describe import Describer, Triple, Triples
 from kgrepo._vocab import KG, PROV, RDFS
 from kgrepo.artifacts import BUILTIN_KINDS, DATASET, ArtifactKind
@@ -276,12 +277,14 @@ class Repository:
         self.store.replace([Quad(iri, KG.status, Status.RUNNING.iri, iri)], t.quads(iri))
 
     # -- querying ----------------------------------------------------------------------------------
-    def query(self, sparql: str, **bindings: Term | str) -> Any:
+    def query(self, sparql: str, **bindings: Term | str | Collection[Term | str]) -> Any:
         """Runs a SPARQL query over the union of all graphs; returns pyoxigraph's results
         (solutions for SELECT, a boolean for ASK, triples for CONSTRUCT/DESCRIBE).
 
         Keyword arguments bind variables: strings are taken as IRIs, other values as RDF terms;
-        a bound variable must appear in the SELECT clause (pyoxigraph's substitution rule). A
+        a list, tuple or set binds the variable to each of its members in turn.
+        They are bound as inline data at the start of every WHERE group (:mod:`kgrepo._bind`),
+        never formatted into the text. A
         statement held in several named graphs matches once per graph in the union (oxigraph#1919):
         use ``SELECT DISTINCT`` where that matters.
         The prefixes ``kg``, ``prov``, ``mls``, ``rdf``, ``rdfs``, ``xsd`` and ``owl`` are
@@ -289,7 +292,9 @@ class Repository:
         """
         return self.store.query(sparql, _bind(bindings))
 
-    def select(self, sparql: str, **bindings: Term | str) -> list[dict[str, Any]]:
+    def select(
+        self, sparql: str, **bindings: Term | str | Collection[Term | str]
+    ) -> list[dict[str, Any]]:
         """A SELECT query's rows as dicts of Python values (IRIs as strings, literals as values)."""
         results = self.query(sparql, **bindings)
         if not isinstance(results, QuerySolutions):
@@ -409,10 +414,18 @@ class Repository:
         return f"Repository({str(where)!r}, base={self.base!r})"
 
 
-def _bind(bindings: Mapping[str, Term | str]) -> dict[str, Term]:
-    out: dict[str, Term] = {}
+def _bind(bindings: Mapping[str, Term | str | Collection[Term | str]]) -> dict[str, Value]:
+    """Strings are IRIs; a list, tuple or set binds the variable to each of its members."""
+
+    def term(key: str, value: object) -> Any:
+        return _terms.iri("Query", key, value) if isinstance(value, str) else value
+
+    out: dict[str, Value] = {}
     for key, value in bindings.items():
-        out[key] = _terms.iri("Query", key, value) if isinstance(value, str) else value
+        if isinstance(value, list | tuple | set | frozenset):
+            out[key] = [term(key, v) for v in value]
+        else:
+            out[key] = term(key, value)
     return out
 
 

@@ -21,10 +21,10 @@ from pyoxigraph import (
     QueryTriples,
     RdfFormat,
     Store,
-    Variable,
 )
 
-from kgrepo.errors import InvalidInput, QuerySyntaxError, StoreUnavailable
+from kgrepo._bind import Value, bind
+from kgrepo.errors import QuerySyntaxError, StoreUnavailable
 
 Term = NamedNode | BlankNode | Literal
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
@@ -65,6 +65,14 @@ FORMATS = {
     "turtle": RdfFormat.TURTLE,
     "ntriples": RdfFormat.N_TRIPLES,
 }
+
+
+def check_syntax(text: str) -> None:
+    """Raises :class:`~kgrepo.errors.QuerySyntaxError` if ``text`` is not a SPARQL query."""
+    try:
+        Store().query(text, prefixes=PREFIXES)
+    except SyntaxError as err:
+        raise syntax_error(err) from None
 
 
 def syntax_error(err: SyntaxError) -> QuerySyntaxError:
@@ -120,33 +128,21 @@ class OxigraphStore:
         self._store.update(text, custom_functions={_ARG: argument})
 
     def query(
-        self, text: str, bindings: Mapping[str, Term] | None = None, *, union: bool = True
+        self, text: str, bindings: Mapping[str, Value] | None = None, *, union: bool = True
     ) -> QueryResult:
-        """Runs a SPARQL query; ``bindings`` are substituted for variables (never formatted in).
+        """Runs a SPARQL query; ``bindings`` are bound as inline data (see :mod:`kgrepo._bind`),
+        never formatted into the text.
 
         With ``union`` (the default) the default graph is the union of all named graphs. The
         prefixes of :data:`PREFIXES` are predeclared.
         """
-        substitutions: dict[Variable, Any] = {Variable(k): v for k, v in (bindings or {}).items()}
+        bound = bind(text, bindings or {})
         try:
-            return self._store.query(
-                text,
-                prefixes=PREFIXES,
-                substitutions=substitutions,
-                use_default_graph_as_union=union,
-            )
+            return self._store.query(bound, prefixes=PREFIXES, use_default_graph_as_union=union)
         except SyntaxError as err:
+            if bound is not text:
+                check_syntax(text)  # report the position in the caller's text
             raise syntax_error(err) from None
-        except RuntimeError as err:
-            if "SELECT projection" in str(err):
-                raise InvalidInput(
-                    "Query",
-                    "bindings",
-                    sorted(substitutions),
-                    f"{err}: a bound variable must "
-                    "appear in the SELECT clause (pyoxigraph's substitution rule)",
-                ) from None
-            raise
 
     def update(self, text: str) -> None:
         """Runs a SPARQL update (administrators only; kgrepo's own writes use extend/replace)."""
