@@ -78,6 +78,12 @@ class SparqlStore:
     is :class:`~kgrepo.errors.QuerySyntaxError` with the line and column in the caller's text;
     a refused request (401/403, another 4xx) or a server failure (5xx) is
     :class:`~kgrepo.errors.StoreUnavailable` with the server's message.
+
+    >>> store = SparqlStore("http://127.0.0.1:9/query", "http://127.0.0.1:9/update")
+    >>> store.query("ASK {}")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    kgrepo.errors.StoreUnavailable: cannot reach the SPARQL server at http://127.0.0.1:9/query: ...
+    >>> store.close()
     """
 
     #: Not on disk: kgrepo code that asks a store for its directory gets None.

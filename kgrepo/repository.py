@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
 
@@ -22,9 +22,11 @@ from kgrepo.errors import InvalidInput, NotFound
 from kgrepo.iris import DEFAULT_BASE, Minter
 from kgrepo.recording import Experiment
 from kgrepo.records import Status
-from kgrepo.remote import SparqlStore
 from kgrepo.store import FORMATS, OxigraphStore, Term
 from kgrepo.validation import Validator, compile_shapes
+
+if TYPE_CHECKING:
+    from kgrepo.remote import SparqlStore
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ class Repository:
         >>> with repo.experiment("digits").run() as run:  # doctest: +SKIP
         ...     pass
         """
+        from kgrepo.remote import SparqlStore  # httpx is imported by remote repositories only
+
         Minter(base)  # refuse a bad base before any request
         if url is not None:
             root = url.rstrip("/")
