@@ -5,6 +5,8 @@ errors, the protocol paths, several processes sharing one server, a process kill
 
 from __future__ import annotations
 
+import base64
+import http.server
 import io
 import re
 import socket
@@ -198,6 +200,50 @@ def test_a_wrong_endpoint_and_a_closed_store_are_store_unavailable(server: Oxigr
         store.query("ASK {}")
 
 
+class _AuthHandler(http.server.BaseHTTPRequestHandler):
+    """A loopback endpoint that answers ASK queries only with the right basic credentials."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        expected = "Basic " + base64.b64encode(b"alice:s3cret").decode()
+        if self.headers.get("Authorization") != expected:
+            body, status, media = b"bad credentials", 401, "text/plain"
+        else:
+            body, status, media = (
+                b'{"head":{},"boolean":true}',
+                200,
+                "application/sparql-results+json",
+            )
+        self.send_response(status)
+        self.send_header("Content-Type", media)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_credentials_are_sent_and_a_refusal_is_store_unavailable() -> None:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AuthHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/sparql"
+    try:
+        good = SparqlStore(url, url, auth=("alice", "s3cret"))
+        assert bool(good.query("ASK {}")) is True
+        good.close()
+        bad = SparqlStore(url, url, auth=("alice", "wrong"))
+        with pytest.raises(
+            StoreUnavailable, match=r"refused the request \(401\): bad credentials\. Check the"
+        ):
+            bad.query("ASK {}")
+        bad.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
@@ -253,6 +299,7 @@ SELECT ?status ?name ?stepStatus ?output WHERE {
 }"""
 
 
+@pytest.mark.slow
 def test_processes_recording_concurrently_into_one_server_lose_and_tear_nothing(
     server: OxigraphServer,
 ) -> None:
