@@ -176,6 +176,7 @@ class Repository:
                 t.add(iri, KG.createdAt, _terms.timestamp())
                 t.optional(iri, KG.goal, Literal(goal) if goal is not None else None)
                 self._write(iri, t)
+                self._settle_creation(iri)
                 return Experiment(self, iri, name, goal)
             recorded = rows[0].get("goal")
             if goal is not None and recorded is not None and goal != recorded:
@@ -194,6 +195,21 @@ class Repository:
             if new.items:
                 self._write(iri, new)
         return Experiment(self, iri, name, goal if recorded is None else recorded)
+
+    def _settle_creation(self, iri: NamedNode) -> None:
+        """Keeps the earliest creation time of an experiment created concurrently.
+
+        Processes sharing a server may each find the experiment missing and create it (the lock
+        above is per process; the server's snapshot isolation lets even a conditional update
+        race). Everything they write is identical but the time; the last of them to commit sees
+        every time and removes all but the earliest, in one atomic write.
+        """
+        rows = self.store.query(
+            "SELECT ?t WHERE { GRAPH ?e { ?e kg:createdAt ?t } }", {"e": iri}, union=False
+        )
+        times = sorted((row["t"] for row in rows), key=lambda t: t.value)  # type: ignore[union-attr]
+        if len(times) > 1:
+            self.store.replace([Quad(iri, KG.createdAt, t, iri) for t in times[1:]], [])
 
     def experiments(self) -> list[dict[str, Any]]:
         """Every experiment: IRI, name, goal, creation time and number of runs."""

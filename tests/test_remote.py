@@ -16,6 +16,7 @@ import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -410,6 +411,35 @@ def test_threads_sharing_one_connection_pool(server: OxigraphServer) -> None:
             t.join()
         assert errors == []
         assert len(repo.select("SELECT ?r WHERE { ?r a kg:Run ; kg:status kg:Succeeded }")) == 4
+
+
+def test_an_experiment_created_by_several_processes_at_once_is_created_once(
+    server: OxigraphServer,
+) -> None:
+    """Separate repositories (as separate processes have) share no lock: all may create it."""
+    repos = [Repository.connect(server.url) for _ in range(4)]
+    try:
+        for trial in range(5):
+            name = f"race-{trial}"
+            barrier = threading.Barrier(len(repos))
+
+            def create(repo: Repository, name: str = name, barrier: Any = barrier) -> None:
+                barrier.wait()
+                repo.experiment(name)
+
+            threads = [threading.Thread(target=create, args=(r,)) for r in repos]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert [e["name"] for e in repos[0].experiments()].count(name) == 1
+            times = repos[0].select(
+                "SELECT ?t WHERE { ?e rdfs:label ?n ; kg:createdAt ?t }", n=Literal(name)
+            )
+            assert len(times) == 1
+    finally:
+        for r in repos:
+            r.close()
 
 
 # -- the CLI ---------------------------------------------------------------------------------------
