@@ -181,6 +181,8 @@ class KG:
     scope: Final = NamedNode("https://w3id.org/kgrepo#scope")
     # datatype property
     signature: Final = NamedNode("https://w3id.org/kgrepo#signature")
+    # datatype property
+    sortKey: Final = NamedNode("https://w3id.org/kgrepo#sortKey")
     # object property
     status: Final = NamedNode("https://w3id.org/kgrepo#status")
     # datatype property

@@ -27,6 +27,7 @@ from pyoxigraph import NamedNode
 
 from kgrepo import _resolve, _terms, queries
 from kgrepo._vocab import KG, RDFS
+from kgrepo.artifacts import ArtifactKind
 from kgrepo.errors import InvalidInput
 from kgrepo.records import Cause, Status
 from kgrepo.results import ArtifactInfo, ExecutableInfo, Result, TriggerInfo
@@ -128,25 +129,56 @@ def _lineage(
         start = row["output"] if direction == "upstream" else row["input"]
         following[start].add(execution)
     levels = _levels(root.value, following, ins if direction == "upstream" else outs, depth)
-    # The details of every step and artifact on the way, in three set-oriented queries.
+    executions = [NamedNode(e) for e in sorted(levels)]
+    steps = _steps(repo, executions, levels, ins, outs)
+    mentioned = {root.value} | {a for s in steps for a in (*s.inputs, *s.outputs)}
+    infos = artifact_infos(repo, mentioned)
+    return Lineage(infos[root.value], direction, depth, tuple(steps), infos)
+
+
+def _steps(
+    repo: Repository,
+    executions: list[NamedNode],
+    levels: dict[str, int],
+    ins: dict[str, set[str]],
+    outs: dict[str, set[str]],
+) -> list[LineageStep]:
+    """The details of every step on the way, each aspect read for all steps in one query (the
+    executions bound as inline data: one join of a few patterns each, which Oxigraph plans well;
+    a single query joining them all was planned badly, 12 s for 119 steps)."""
     details = {
-        row["execution"]: row
-        for row in repo.select(queries.text(f"lineage-{direction}-executions"), artifact=root)
+        r["execution"]: r
+        for r in repo.select(queries.text("execution-details"), execution=executions)
+    }
+    runs = {
+        r["execution"]: r["run"]
+        for r in repo.select(queries.text("execution-runs"), execution=executions)
+    }
+    triggers = {
+        r["run"]: r
+        for r in repo.select(
+            queries.text("run-trigger"), run=sorted({NamedNode(r) for r in runs.values()})
+        )
     }
     settings: dict[str, dict[str, Any]] = defaultdict(dict)
-    for row in repo.select(queries.text(f"lineage-{direction}-settings"), artifact=root):
+    for row in repo.select(queries.text("execution-settings"), execution=executions):
         settings[row["execution"]][row["parameter"]] = row["value"]
-    types: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in repo.select(queries.text(f"lineage-{direction}-artifacts"), artifact=root):
-        types[row["node"]].append(row)
-    steps = [_step(details[e], settings[e], d, ins[e], outs[e]) for e, d in levels.items()]
+    steps = [
+        _step(details[e], runs[e], triggers[runs[e]], settings[e], level, ins[e], outs[e])
+        for e, level in levels.items()
+    ]
     steps.sort(key=lambda s: (s.depth, s.started, s.iri))
-    mentioned = {root.value} | {a for s in steps for a in (*s.inputs, *s.outputs)}
-    infos = {
-        iri: _info_from(repo, iri, types[iri]) if iri in types else _info(repo, iri)
-        for iri in sorted(mentioned)
-    }
-    return Lineage(infos[root.value], direction, depth, tuple(steps), infos)
+    return steps
+
+
+def artifact_infos(repo: Repository, iris: Iterable[str]) -> dict[str, ArtifactInfo]:
+    """The description of each artifact of ``iris``, read in one query."""
+    wanted = sorted(set(iris))
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in repo.select(queries.text("artifact-info"), artifact=[NamedNode(i) for i in wanted]):
+        rows[row["artifact"]].append(row)
+    by_iri = {k.iri.value: k for k in repo.kinds()}
+    return {iri: _info_from(by_iri, iri, rows[iri]) for iri in wanted}
 
 
 def _levels(
@@ -172,7 +204,13 @@ def _levels(
 
 
 def _step(
-    row: dict[str, Any], settings: dict[str, Any], depth: int, ins: set[str], outs: set[str]
+    row: dict[str, Any],
+    run: str,
+    trigger_row: dict[str, Any],
+    settings: dict[str, Any],
+    depth: int,
+    ins: set[str],
+    outs: set[str],
 ) -> LineageStep:
     iri = row["execution"]
     executable = None
@@ -185,17 +223,17 @@ def _step(
             row.get("exeUri"),
         )
     trigger = TriggerInfo(
-        Cause.from_iri(NamedNode(row["cause"])),
-        row.get("by"),
-        row.get("reason"),
-        row.get("concerns"),
+        Cause.from_iri(NamedNode(trigger_row["cause"])),
+        trigger_row.get("by"),
+        trigger_row.get("reason"),
+        trigger_row.get("concerns"),
     )
     return LineageStep(
         iri=iri,
         name=row["name"],
         kind=row["kind"],
         status=Status.from_iri(NamedNode(row["status"])),
-        run=row["run"],
+        run=run,
         depth=depth,
         started=row["started"],
         ended=row.get("ended"),
@@ -207,24 +245,23 @@ def _step(
     )
 
 
-def _info(repo: Repository, iri: str) -> ArtifactInfo:
-    return _info_from(
-        repo, iri, repo.select(queries.text("artifact-info"), artifact=NamedNode(iri))
-    )
-
-
-def _info_from(repo: Repository, iri: str, rows: list[dict[str, Any]]) -> ArtifactInfo:
+def _info_from(
+    kinds: dict[str, ArtifactKind], iri: str, rows: list[dict[str, Any]]
+) -> ArtifactInfo:
     """An artifact's description from the rows of ``artifact-info.rq`` (one per type)."""
     if not rows:
         return ArtifactInfo(iri, iri, "Artifact")
-    kind = most_specific(repo, (r["type"] for r in rows))
+    kind = _most_specific(kinds, (r["type"] for r in rows))
     first = min(rows, key=lambda r: r["name"])  # several names (aliases): the smallest, stably
     return ArtifactInfo(iri, first["name"], kind, first.get("uri"), first.get("digest"))
 
 
 def most_specific(repo: Repository, types: Iterable[str]) -> str:
     """The name of the most specific artifact kind among ``types`` (built-in or custom)."""
-    by_iri = {k.iri.value: k for k in repo.kinds()}
+    return _most_specific({k.iri.value: k for k in repo.kinds()}, types)
+
+
+def _most_specific(by_iri: dict[str, ArtifactKind], types: Iterable[str]) -> str:
     kinds = [by_iri[t] for t in set(types) if t in by_iri]
     if not kinds:
         return "Artifact"
@@ -254,15 +291,18 @@ def recipe(repo: Repository, artifact: object) -> Recipe:
     step re-run from the recipe writes them all, and the recipe says where.
     """
     up = upstream(repo, artifact)
+    generated: dict[str, set[str]] = defaultdict(set)
+    executions = [NamedNode(s.iri) for s in up.steps]
+    for row in repo.select(queries.text("execution-outputs"), execution=executions):
+        generated[row["execution"]].add(row["output"])
     artifacts = dict(up.artifacts)
-    steps = []
-    for step in _topological(up.steps):
-        rows = repo.select(queries.text("execution-outputs"), execution=NamedNode(step.iri))
-        outputs = sorted({*step.outputs, *(r["output"] for r in rows)})
-        for iri in outputs:
-            if iri not in artifacts:
-                artifacts[iri] = _info(repo, iri)
-        steps.append(dataclasses.replace(step, outputs=tuple(outputs)))
+    artifacts.update(
+        artifact_infos(repo, {o for os in generated.values() for o in os} - set(artifacts))
+    )
+    steps = [
+        dataclasses.replace(s, outputs=tuple(sorted({*s.outputs, *generated[s.iri]})))
+        for s in _topological(up.steps)
+    ]
     return Recipe(up.root, tuple(steps), tuple(up.raw_inputs), artifacts)
 
 
@@ -419,7 +459,8 @@ def flag(repo: Repository, artifact: object, reason: str, *, by: str | None = No
 def suspects(repo: Repository) -> list[Suspect]:
     """Every artifact derived from a flagged artifact, with the flag's reason."""
     rows = repo.select(queries.text("lineage-suspects"))
-    return [Suspect(_info(repo, r["suspect"]), r["flagged"], r["reason"]) for r in rows]
+    infos = artifact_infos(repo, (r["suspect"] for r in rows))
+    return [Suspect(infos[r["suspect"]], r["flagged"], r["reason"]) for r in rows]
 
 
 def _new_id() -> str:

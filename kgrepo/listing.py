@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions
 
-from kgrepo import _terms, queries
+from kgrepo import _ranked, _terms, queries
 from kgrepo._vocab import KG, RDF, RDFS, XSD
 from kgrepo.artifacts import ArtifactKind
 from kgrepo.errors import InvalidInput
@@ -302,11 +302,20 @@ def list_artifacts(
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise InvalidInput(_ENTITY, "offset", offset, "expected an integer >= 0")
         skip = offset
-    text, bindings = _key_query(request, last)
-    results = repo.query(text, **bindings)
-    assert isinstance(results, QuerySolutions)
-    rows, more = _take(results, skip, limit)
-    items = tuple(_summary(repo, request, iri, key) for iri, key in rows)
+    found = None
+    if request.sort_measure is not None and not (
+        request.where or request.annotations or request.metrics
+    ):
+        found = _ranked.page(
+            repo, request.kind, request.sort_measure, request.descending, skip, last, limit
+        )
+    if found is None:
+        text, bindings = _key_query(request, last)
+        results = repo.query(text, **bindings)
+        assert isinstance(results, QuerySolutions)
+        found = _take(results, skip, limit)
+    rows, more = found
+    items = _summaries(repo, request, rows)
     next_cursor = None
     if more and rows:
         next_cursor = _encode_cursor(request.fingerprint(), rows[-1][1], rows[-1][0])
@@ -625,11 +634,29 @@ def _take(rows: Iterable[Any], skip: int, limit: int) -> tuple[list[tuple[str, T
     return page, more
 
 
-def _summary(repo: Repository, request: _Request, iri: str, key: Term | None) -> ArtifactSummary:
-    """Describes one artifact of the page (smallest value of each field across descriptions)."""
+def _summaries(
+    repo: Repository, request: _Request, rows: list[tuple[str, Term | None]]
+) -> tuple[ArtifactSummary, ...]:
+    """Describes the page's artifacts, in one query (the smallest value of each field across
+    descriptions)."""
+    described: dict[str, list[dict[str, Any]]] = {iri: [] for iri, _ in rows}
+    for row in repo.select(
+        queries.text("list-artifact"), artifact=[NamedNode(iri) for iri in described]
+    ):
+        described[row["artifact"]].append(row)
+    return tuple(_summary(repo, request, iri, key, described[iri]) for iri, key in rows)
+
+
+def _summary(
+    repo: Repository,
+    request: _Request,
+    iri: str,
+    key: Term | None,
+    rows: list[dict[str, Any]],
+) -> ArtifactSummary:
     values: dict[str, Any] = {}
     types: set[str] = set()
-    for row in repo.select(queries.text("list-artifact"), artifact=NamedNode(iri)):
+    for row in rows:
         prop, value = row["property"], row["value"]
         if prop == RDF.type.value:
             types.add(value)

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kgrepo import _terms, environment, reuse
+from kgrepo import _sortkeys, _terms, environment, reuse
 from kgrepo._describe import Triples
-from kgrepo._vocab import KG, PROV, RDFS
+from kgrepo._vocab import KG, OWL, PROV, RDF, RDFS
 from kgrepo.artifacts import METRICS, Artifact, ArtifactRef
 from kgrepo.errors import InvalidInput, InvalidState
 from kgrepo.iris import Minter
@@ -352,6 +352,16 @@ class Step:
         t.add(iri, KG.value, literal)
         if of is not None:
             t.add(iri, KG.evaluates, of.iri)
+            if scope is None:  # a scoped metric (one class, one slice) does not rank the artifact
+                for descending in (False, True):
+                    sort_by = _sortkeys.predicate(measure, descending=descending)
+                    t.shared.add(sort_by, RDF.type, OWL.DatatypeProperty)
+                    t.shared.add(sort_by, RDFS.subPropertyOf, KG.sortKey)
+                    t.add(
+                        of.iri,
+                        sort_by,
+                        Literal(_sortkeys.key(_terms.python_value(literal), descending=descending)),
+                    )
         t.add(iri, KG.generatedBy, self.iri)
         t.add(iri, KG.createdAt, _terms.timestamp())
         t.output(self.iri, iri)

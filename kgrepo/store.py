@@ -93,6 +93,11 @@ class OxigraphStore:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        #: Whether a pattern with a bound predicate yields its rows in (object, subject) order when
+        #: read without ORDER BY: true of the on-disk store (RocksDB indexes), not of the
+        #: in-memory one. Sorted listings read pages straight off the index when it is true
+        #: (:mod:`kgrepo._sortkeys`); ``tests/test_sortkeys.py`` checks it holds.
+        self.index_ordered = self.path is not None
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:

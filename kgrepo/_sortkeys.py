@@ -1,0 +1,55 @@
+"""Sort keys: metric values as short texts whose order is the values' order (FR1).
+
+Sorting is what an on-disk store does worst: an ``ORDER BY`` reads and compares every row, which
+took 4.8 s for 28,794 metrics on a 3.6 M-quad store here. So kgrepo sorts at write time. With
+each metric of an artifact, it writes ``<artifact> <measure>#ascending "key"`` and the same with
+``#descending`` and the key of the reversed order. Oxigraph's on-disk indexes are ordered by
+(predicate, object, subject): reading the artifacts of one such predicate *without* ``ORDER BY``
+yields them in value order, and a page is the first rows of that scan, read lazily.
+
+A key is 11 characters of an alphabet in ASCII order, encoding the 64 bits of the value as a
+double, mapped so that byte order is numeric order (the sign bit flipped for positives, every bit
+for negatives). 11 characters stay within Oxigraph's inline strings (at most 15 bytes), which the
+index orders byte by byte; longer strings would be stored by hash, in no useful order.
+
+Values order as doubles: integers beyond 2**53 may share a key with their neighbours (their
+order among themselves is then by IRI, like ties).
+
+>>> ascending = [key(v) for v in (-2.5, -0.0, 0.0, 1e-9, 0.5, 3, 1e300)]
+>>> ascending == sorted(ascending)
+True
+>>> descending = [key(v, descending=True) for v in (1e300, 3, 0.5, 1e-9, 0.0, -2.5)]
+>>> descending == sorted(descending)
+True
+>>> key(0.97)
+'jyw9EM1Ypkc'
+"""
+
+from __future__ import annotations
+
+import struct
+from decimal import Decimal
+
+from pyoxigraph import NamedNode
+
+#: 64 characters, in ASCII order, so that comparing keys as text compares the numbers.
+ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_ALL = (1 << 64) - 1
+_SIGN = 1 << 63
+
+
+def key(value: float | int | Decimal, *, descending: bool = False) -> str:
+    """The sort key of ``value`` (a finite number), for ascending or descending order."""
+    (bits,) = struct.unpack(">Q", struct.pack(">d", float(value)))
+    bits = bits ^ _ALL if bits & _SIGN else bits | _SIGN
+    if bits == _SIGN ^ _ALL:  # -0.0 sorts with 0.0
+        bits = _SIGN
+    if descending:
+        bits ^= _ALL
+    bits <<= 2  # 66 bits: 11 characters of 6 bits
+    return "".join(ALPHABET[(bits >> (60 - 6 * i)) & 63] for i in range(11))
+
+
+def predicate(measure: NamedNode, *, descending: bool = False) -> NamedNode:
+    """The property linking an artifact to the key of its value of ``measure``."""
+    return NamedNode(f"{measure.value}#{'descending' if descending else 'ascending'}")
