@@ -88,6 +88,10 @@ class SparqlStore:
 
     #: Not on disk: kgrepo code that asks a store for its directory gets None.
     path = None
+    #: Whether rows come in index order without ORDER BY (see kgrepo._sortkeys): not promised by
+    #: the protocol, and false of an in-memory ``oxigraph serve``, so sorted listings take the
+    #: general path.
+    index_ordered = False
 
     def __init__(
         self,
