@@ -109,6 +109,10 @@ class SparqlStore:
         self.query_url = query_url
         self.update_url = update_url
         self.store_url = store_url
+        # Parsed once: httpx would parse a string URL again on every request.
+        self._query = httpx.URL(query_url)
+        self._union_query = self._query.copy_merge_params({"union-default-graph": ""})
+        self._update_endpoint = httpx.URL(update_url)
         self.timeout = timeout
         # Loading the CA bundle takes ~170 ms: only when some endpoint is https (no redirects are
         # followed, so a plain-http store never reaches an https URL).
@@ -176,8 +180,7 @@ class SparqlStore:
         bound = bind(text, bindings or {})
         response = self._send(
             "POST",
-            self.query_url,
-            params={"union-default-graph": ""} if union else None,
+            self._union_query if union else self._query,
             content=(_PROLOGUE + bound).encode(),
             headers={"Content-Type": "application/sparql-query", "Accept": _ACCEPT},
             caller_text=text,
@@ -278,7 +281,7 @@ class SparqlStore:
     def _update(self, body: str, caller_text: str | None = None) -> None:
         self._send(
             "POST",
-            self.update_url,
+            self._update_endpoint,
             content=body.encode(),
             headers={"Content-Type": "application/sparql-update"},
             caller_text=caller_text,
@@ -288,7 +291,7 @@ class SparqlStore:
     def _send(
         self,
         method: str,
-        url: str,
+        endpoint: str | httpx.URL,
         *,
         caller_text: str | None = None,
         bound: bool = False,
@@ -298,8 +301,9 @@ class SparqlStore:
     ) -> httpx.Response:
         if self._client is None:
             raise StoreUnavailable("the repository is closed; connect again to use it")
+        url = str(endpoint).partition("?")[0]  # messages name the endpoint, not its parameters
         try:
-            response = self._client.request(method, url, **kwargs)
+            response = self._client.request(method, endpoint, **kwargs)
         except httpx.TimeoutException as err:
             maybe = " It may or may not have been applied." if write else ""
             raise StoreUnavailable(
