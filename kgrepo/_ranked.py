@@ -4,7 +4,8 @@ With every metric of an artifact, kgrepo writes an order-preserving key of its v
 (:mod:`kgrepo._sortkeys`). On a store whose index yields a bound predicate's rows in object order
 (``store.index_ordered``: Oxigraph on disk), the scan of ``<measure>#ascending`` (or
 ``#descending``) lists the artifacts best first without sorting anything, and a page reads only the
-rows before it and its own, checking their kind in batches. An artifact's first row carries its
+rows before it and its own (the query checks the kind and keeps each artifact's first row, row
+by row, without breaking the order). An artifact's first row carries its
 best key (the smallest ascending, the largest descending), as the general path's MIN/MAX does.
 
 The answer is the general path's (:mod:`kgrepo.listing`): ties by IRI, artifacts without the
@@ -14,7 +15,6 @@ does not scan in order, :func:`page` returns ``None`` and the listing takes the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, QueryBoolean
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from kgrepo.repository import Repository
 
 Row = tuple[str, Term | None]
-_FIRST_BATCH = 64
-_MAX_BATCH = 4096
 
 
 def page(
@@ -45,26 +43,36 @@ def page(
     ``skip`` artifacts are dropped first (offset), or, with ``last`` (a cursor's key and IRI),
     every artifact up to and including it.
     """
-    if not getattr(repo.store, "index_ordered", False) or (last is not None and last[0] is None):
+    if (
+        not getattr(repo.store, "index_ordered", False)
+        or (last is not None and last[0] is None)
+        or not _sortkeys.indexed(repo)
+    ):
         return None
     sort_by = _sortkeys.predicate(measure, descending=descending)
     after = None
+    start = ""
     if last is not None:
         assert last[0] is not None
-        after = (_sortkeys.key(_number(last[0]), descending=descending), last[1])
+        start = _sortkeys.key(_number(last[0]), descending=descending)
+        after = (start, last[1])
+    rows = repo.query(
+        queries.text("list-sort-scan"), sortBy=sort_by, kind=kind.iri, **{"from": Literal(start)}
+    )
     chosen: list[str] = []
     more = False
-    group: list[str] = []
+    group: set[str] = set()  # one key's artifacts (an artifact may be in several run graphs)
     group_key = ""
-    for iri, key in _of_kind(repo, _scan(repo, sort_by), kind):
+    for row in rows:
+        iri, key = row["artifact"].value, row["key"].value
         if group and key != group_key:
             skip = _take(sorted(group), group_key, after, skip, chosen)
-            group = []
+            group = set()
             if len(chosen) >= limit:
                 more = True  # a matching artifact follows the full page
                 break
         group_key = key
-        group.append(iri)
+        group.add(iri)
     else:
         skip = _take(sorted(group), group_key, after, skip, chosen)
         more = len(chosen) > limit
@@ -75,33 +83,6 @@ def page(
     page_iris = chosen[:limit]
     values = _values(repo, measure, page_iris, descending)
     return list(zip(page_iris, values, strict=True)), more
-
-
-def _scan(repo: Repository, sort_by: NamedNode) -> Iterator[tuple[str, str]]:
-    """(artifact, key) in key order, each artifact once: at its first (best) key."""
-    seen: set[str] = set()
-    for row in repo.query(queries.text("list-sort-scan"), sortBy=sort_by):
-        iri = row["artifact"].value
-        if iri not in seen:
-            seen.add(iri)
-            yield iri, row["key"].value
-
-
-def _of_kind(
-    repo: Repository, rows: Iterator[tuple[str, str]], kind: ArtifactKind
-) -> Iterator[tuple[str, str]]:
-    """The rows whose artifact is of ``kind``, checked in batches that grow as the scan goes on."""
-    size = _FIRST_BATCH
-    while True:
-        batch = [row for _, row in zip(range(size), rows, strict=False)]
-        if not batch:
-            return
-        found = repo.select(
-            queries.text("list-of-kind"), artifact=[NamedNode(i) for i, _ in batch], kind=kind.iri
-        )
-        keep = {r["artifact"] for r in found}
-        yield from (row for row in batch if row[0] in keep)
-        size = min(size * 2, _MAX_BATCH)
 
 
 def _passes(key: str, iri: str, after: tuple[str, str] | None) -> bool:

@@ -29,12 +29,20 @@ from __future__ import annotations
 
 import struct
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode, Quad
+
+from kgrepo import _terms, queries
+from kgrepo._vocab import KG, OWL, RDF, RDFS, XSD
+
+if TYPE_CHECKING:
+    from kgrepo.repository import Repository
 
 #: 64 characters, in ASCII order, so that comparing keys as text compares the numbers.
 ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 _ALL = (1 << 64) - 1
+_TRUE = Literal("true", datatype=XSD.boolean)
 _SIGN = 1 << 63
 
 
@@ -53,3 +61,29 @@ def key(value: float | int | Decimal, *, descending: bool = False) -> str:
 def predicate(measure: NamedNode, *, descending: bool = False) -> NamedNode:
     """The property linking an artifact to the key of its value of ``measure``."""
     return NamedNode(f"{measure.value}#{'descending' if descending else 'ascending'}")
+
+
+def indexed(repo: Repository) -> bool:
+    """Whether every metric of ``repo`` carries its sort keys (the schema graph says so)."""
+    marker = Quad(repo._minter.schema_graph(), KG.hasSortKeys, _TRUE, repo._minter.schema_graph())
+    return repo.store.contains(marker)
+
+
+def index(repo: Repository) -> int:
+    """Writes the sort keys of every metric that ranks an artifact, then marks the repository as
+    indexed; returns how many metric values were read. Idempotent (statements are a set), so an
+    index interrupted by a crash is simply run again at the next open."""
+    quads: set[Quad] = set()
+    count = 0
+    for row in repo.query(queries.text("metric-sort-values")):
+        count += 1
+        value = _terms.python_value(row["value"])
+        for descending in (False, True):
+            sort_by = predicate(row["measure"], descending=descending)
+            text = Literal(key(value, descending=descending))
+            quads.add(Quad(row["artifact"], sort_by, text, row["graph"]))
+            quads.add(Quad(sort_by, RDF.type, OWL.DatatypeProperty, repo._entities))
+            quads.add(Quad(sort_by, RDFS.subPropertyOf, KG.sortKey, repo._entities))
+    schema = repo._minter.schema_graph()
+    repo.store.extend([*sorted(quads, key=str), Quad(schema, KG.hasSortKeys, _TRUE, schema)])
+    return count

@@ -150,6 +150,8 @@ class KG:
     # object property
     hasSetting: Final = NamedNode("https://w3id.org/kgrepo#hasSetting")
     # datatype property
+    hasSortKeys: Final = NamedNode("https://w3id.org/kgrepo#hasSortKeys")
+    # datatype property
     host: Final = NamedNode("https://w3id.org/kgrepo#host")
     # datatype property
     inputSchema: Final = NamedNode("https://w3id.org/kgrepo#inputSchema")

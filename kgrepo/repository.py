@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
 
-from kgrepo import _ontology, _terms, environment, kinds, queries
+from kgrepo import _ontology, _sortkeys, _terms, environment, kinds, queries
 from kgrepo._bind import Value
 from kgrepo._describe import Describer, Triple, Triples
 from kgrepo._vocab import KG, PROV, RDFS
@@ -72,6 +72,8 @@ class Repository:
         self._entities = self._minter.entity_graph()
         self._kinds: dict[str, ArtifactKind] = dict(BUILTIN_KINDS)
         self._refresh_kinds()
+        if not _sortkeys.indexed(self):  # recorded before sort keys existed (or new): index once
+            _sortkeys.index(self)
 
     # -- opening and closing -----------------------------------------------------------------------
     @classmethod
@@ -338,13 +340,15 @@ class Repository:
         self.store.dump(output, _graph_format(format))
 
     def load(self, data: IO[bytes], format: str = "nquads") -> None:
-        """Loads N-Quads or TriG in one transaction (nothing is added if the file is bad)."""
+        """Loads N-Quads or TriG in one transaction (nothing is added if the file is bad), then
+        writes the sort keys of metrics that lack them (data exported before they existed)."""
         try:
             self.store.load(data, _graph_format(format))
         except SyntaxError as err:
             raise InvalidInput("Import", "data", format, f"does not parse: {err}") from None
         with self._lock:
             self._refresh_kinds()
+            _sortkeys.index(self)  # the data may come from a repository without sort keys
 
     # -- internals used by recording ---------------------------------------------------------------
     def _refresh_kinds(self) -> None:

@@ -3,6 +3,7 @@ the general path (kgrepo.listing's key query), which the in-memory store always 
 
 from __future__ import annotations
 
+import io
 import math
 import random
 import struct
@@ -147,3 +148,41 @@ def test_sort_keys_are_not_fields_of_an_artifact(repo: kgrepo.Repository) -> Non
     assert not {"ascending", "descending"} & set(fields)
     page = list_artifacts(repo, "Model")
     assert all(set(item.attributes) <= {"framework", "algorithm"} for item in page.items)
+
+
+def _strip_sort_keys(repo: kgrepo.Repository) -> None:
+    """Makes the repository look recorded before sort keys existed."""
+    repo.store.update(
+        "DELETE { GRAPH ?g { ?a ?p ?k } } WHERE { ?p rdfs:subPropertyOf kg:sortKey . "
+        "GRAPH ?g { ?a ?p ?k } } ;"
+        "DELETE WHERE { GRAPH ?g { ?s kg:hasSortKeys ?v } }"
+    )
+
+
+def test_a_repository_without_sort_keys_is_indexed_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    with kgrepo.Repository.open(path) as repo:
+        _record(repo, seed=2)
+        expected = _pages(repo, "Model", True, 6)
+        _strip_sort_keys(repo)
+        assert not _sortkeys.indexed(repo)
+        assert _pages(repo, "Model", True, 6) == expected  # general path meanwhile
+    with kgrepo.Repository.open(path) as repo:
+        assert _sortkeys.indexed(repo)
+        accuracy = NamedNode(repo.base + "measure/accuracy")
+        assert _ranked.page(repo, repo.kind("Model"), accuracy, True, 0, None, 5) is not None
+        assert _pages(repo, "Model", True, 6) == expected
+
+
+def test_imported_data_without_sort_keys_is_indexed(tmp_path: Path) -> None:
+    source = kgrepo.Repository.in_memory()
+    _record(source, seed=4)
+    expected = _pages(source, "Model", False, 9)
+    _strip_sort_keys(source)
+    buffer = io.BytesIO()
+    source.dump(buffer, "nquads")
+    with kgrepo.Repository.open(tmp_path / "store") as target:
+        target.load(io.BytesIO(buffer.getvalue()), "nquads")
+        assert _pages(target, "Model", False, 9) == expected
+        accuracy = NamedNode(target.base + "measure/accuracy")
+        assert _ranked.page(target, target.kind("Model"), accuracy, False, 0, None, 5) is not None
