@@ -12,13 +12,24 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 from click.testing import CliRunner
 from conftest import ServerPool
 from oxigraph_server import OxigraphServer
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, QueryBoolean, QueryTriples
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QueryTriples,
+    RdfFormat,
+)
 
 import kgrepo
 from kgrepo import InvalidInput, QuerySyntaxError, Repository, StoreUnavailable
@@ -93,27 +104,24 @@ def test_quads_dump_load_and_len_with_and_without_the_graph_store_protocol(
     server: OxigraphServer, with_store_url: bool
 ) -> None:
     store_url = f"{server.url}/store" if with_store_url else None
-    store = SparqlStore(f"{server.url}/query", f"{server.url}/update", store_url)
-    quads = [Quad(S, P, Literal(v), G) for v in NASTY] + [Quad(S, P, Literal("d"), DefaultGraph())]
-    data = io.BytesIO()
-    kgrepo_store = kgrepo.Repository.in_memory().store
-    kgrepo_store.extend(quads)
-    kgrepo_store.dump(data, "nquads")
-    store.load(io.BytesIO(data.getvalue()), "nquads")
-    assert len(store) == len(quads)
-    assert set(store.quads()) == set(quads)
-    assert set(store.quads(G)) == set(quads[:-1])
-    assert list(store.quads(NamedNode("urn:test:none"))) == []
-    assert store.contains_graph(G) and not store.contains_graph(NamedNode("urn:test:none"))
-    out = io.BytesIO()
-    store.dump(out, "trig")
-    copy = kgrepo.Repository.in_memory().store
-    copy.load(io.BytesIO(out.getvalue()), "trig")
-    assert set(copy.quads()) == set(quads)
-    with pytest.raises(SyntaxError):
-        store.load(io.BytesIO(b"<urn:a> <urn:b> <urn:c> <urn:g> .\n<urn:a> <urn:b> ."), "nquads")
-    assert len(store) == len(quads)
-    store.close()
+    with closing(SparqlStore(f"{server.url}/query", f"{server.url}/update", store_url)) as store:
+        quads = [Quad(S, P, Literal(v), G) for v in NASTY]
+        quads.append(Quad(S, P, Literal("d"), DefaultGraph()))
+        data = pyoxigraph.serialize(quads, format=RdfFormat.N_QUADS)
+        assert data is not None
+        store.load(io.BytesIO(data), "nquads")
+        assert len(store) == len(quads)
+        assert set(store.quads()) == set(quads)
+        assert set(store.quads(G)) == set(quads[:-1])
+        assert list(store.quads(NamedNode("urn:test:none"))) == []
+        assert store.contains_graph(G) and not store.contains_graph(NamedNode("urn:test:none"))
+        out = io.BytesIO()
+        store.dump(out, "trig")
+        assert set(pyoxigraph.parse(out.getvalue(), RdfFormat.TRIG)) == set(quads)
+        with pytest.raises(SyntaxError):
+            bad = b"<urn:a> <urn:b> <urn:c> <urn:g> .\n<urn:a> <urn:b> ."
+            store.load(io.BytesIO(bad), "nquads")
+        assert len(store) == len(quads)
 
 
 def test_query_results_are_pyoxigraph_results_and_union_is_per_query(store: SparqlStore) -> None:
@@ -179,20 +187,20 @@ def test_a_server_that_does_not_answer_times_out_as_store_unavailable() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        store = SparqlStore(f"{url}/query", f"{url}/update", timeout=0.2)
-        with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.2 s"):
-            store.query("ASK {}")
-        with pytest.raises(StoreUnavailable, match=r"It may or may not have been applied"):
-            store.extend([Quad(S, P, Literal("x"), G)])
-        store.close()
+        with closing(SparqlStore(f"{url}/query", f"{url}/update", timeout=0.2)) as store:
+            with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.2 s"):
+                store.query("ASK {}")
+            with pytest.raises(StoreUnavailable, match=r"It may or may not have been applied"):
+                store.extend([Quad(S, P, Literal("x"), G)])
 
 
 def test_a_wrong_endpoint_and_a_closed_store_are_store_unavailable(server: OxigraphServer) -> None:
-    store = SparqlStore(f"{server.url}/nothing", f"{server.url}/update")
-    with pytest.raises(StoreUnavailable, match=r"/nothing answered 404"):
+    with (
+        closing(SparqlStore(f"{server.url}/nothing", f"{server.url}/update")) as store,
+        pytest.raises(StoreUnavailable, match=r"/nothing answered 404"),
+    ):
         store.query("ASK {}")
-    store.close()
-    store.close()
+    store.close()  # closing again does nothing
     with pytest.raises(StoreUnavailable, match="the repository is closed"):
         store.query("ASK {}")
 
@@ -227,15 +235,15 @@ def test_credentials_are_sent_and_a_refusal_is_store_unavailable() -> None:
     thread.start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/sparql"
     try:
-        good = SparqlStore(url, url, auth=("alice", "s3cret"))
-        assert bool(good.query("ASK {}")) is True
-        good.close()
-        bad = SparqlStore(url, url, auth=("alice", "wrong"))
-        with pytest.raises(
-            StoreUnavailable, match=r"refused the request \(401\): bad credentials\. Check the"
+        with closing(SparqlStore(url, url, auth=("alice", "s3cret"))) as good:
+            assert bool(good.query("ASK {}")) is True
+        with (
+            closing(SparqlStore(url, url, auth=("alice", "wrong"))) as bad,
+            pytest.raises(
+                StoreUnavailable, match=r"refused the request \(401\): bad credentials\. Check the"
+            ),
         ):
             bad.query("ASK {}")
-        bad.close()
     finally:
         httpd.shutdown()
         httpd.server_close()
