@@ -1,7 +1,9 @@
 """kgrepo: a knowledge-graph experiment repository for machine learning.
 
 Record experiments, runs, steps and artifacts from Python; they land as RDF (an ontology derived
-from W3C ML-Schema and aligned with PROV-O) in an Oxigraph store, queryable with SPARQL.
+from W3C ML-Schema and aligned with PROV-O) in an Oxigraph store, queryable with SPARQL. The store
+is embedded (``Repository.open(path)``, one process) or a SPARQL server that many processes share
+(``Repository.connect(url)``, :mod:`kgrepo.remote`).
 
 The questions users ask live in one module each, as functions taking the repository:
 :mod:`kgrepo.lineage` (upstream, downstream, recipe, root cause, flags), :mod:`kgrepo.reuse`

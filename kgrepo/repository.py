@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
 
@@ -24,6 +24,9 @@ from kgrepo.recording import Experiment
 from kgrepo.records import Status
 from kgrepo.store import FORMATS, OxigraphStore, Term
 from kgrepo.validation import Validator, compile_shapes
+
+if TYPE_CHECKING:
+    from kgrepo.remote import SparqlStore
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class Repository:
     True
     """
 
-    def __init__(self, store: OxigraphStore, *, base: str = DEFAULT_BASE) -> None:
+    def __init__(self, store: OxigraphStore | SparqlStore, *, base: str = DEFAULT_BASE) -> None:
         self.store = store
         self._minter = Minter(base)
         self._base_ontology = _ontology.load()
@@ -81,6 +84,51 @@ class Repository:
         """
         Minter(base)  # refuse a bad base before anything is created on disk
         return cls(OxigraphStore(Path(path)), base=base)
+
+    @classmethod
+    def connect(
+        cls,
+        url: str | None = None,
+        *,
+        base: str = DEFAULT_BASE,
+        query_url: str | None = None,
+        update_url: str | None = None,
+        store_url: str | None = None,
+        timeout: float = 30.0,
+        auth: Any = None,
+    ) -> Repository:
+        """A repository kept in a SPARQL 1.1 server, shared by every process connected to it.
+
+        ``url`` is the server's base as ``oxigraph serve`` exposes it (``/query``, ``/update``
+        and ``/store`` under it); other servers give their endpoints as ``query_url``,
+        ``update_url`` and optionally ``store_url`` (Graph Store protocol). Every write is one
+        request applied by the server in one transaction, so a run is never torn, whichever of
+        the processes sharing the server dies. Raises :class:`~kgrepo.errors.StoreUnavailable`
+        naming the URL when the server cannot be reached. See :mod:`kgrepo.remote`.
+
+        >>> import kgrepo  # with `oxigraph serve --location data --bind 127.0.0.1:7878` running
+        >>> repo = kgrepo.Repository.connect("http://127.0.0.1:7878")  # doctest: +SKIP
+        >>> with repo.experiment("digits").run() as run:  # doctest: +SKIP
+        ...     pass
+        """
+        from kgrepo.remote import SparqlStore  # httpx is imported by remote repositories only
+
+        Minter(base)  # refuse a bad base before any request
+        if url is not None:
+            root = url.rstrip("/")
+            query_url = query_url or f"{root}/query"
+            update_url = update_url or f"{root}/update"
+            store_url = store_url or f"{root}/store"
+        if query_url is None or update_url is None:
+            raise InvalidInput(
+                "Repository", "url", url, "give the server's URL, or query_url and update_url"
+            )
+        store = SparqlStore(query_url, update_url, store_url, timeout=timeout, auth=auth)
+        try:
+            return cls(store, base=base)
+        except BaseException:
+            store.close()
+            raise
 
     @classmethod
     def in_memory(cls, *, base: str = DEFAULT_BASE) -> Repository:
@@ -130,6 +178,7 @@ class Repository:
                 t.add(iri, KG.createdAt, _terms.timestamp())
                 t.optional(iri, KG.goal, Literal(goal) if goal is not None else None)
                 self._write(iri, t)
+                self._settle_creation(iri)
                 return Experiment(self, iri, name, goal)
             recorded = rows[0].get("goal")
             if goal is not None and recorded is not None and goal != recorded:
@@ -148,6 +197,21 @@ class Repository:
             if new.items:
                 self._write(iri, new)
         return Experiment(self, iri, name, goal if recorded is None else recorded)
+
+    def _settle_creation(self, iri: NamedNode) -> None:
+        """Keeps the earliest creation time of an experiment created concurrently.
+
+        Processes sharing a server may each find the experiment missing and create it (the lock
+        above is per process; the server's snapshot isolation lets even a conditional update
+        race). Everything they write is identical but the time; the last of them to commit sees
+        every time and removes all but the earliest, in one atomic write.
+        """
+        rows = self.store.query(
+            "SELECT ?t WHERE { GRAPH ?e { ?e kg:createdAt ?t } }", {"e": iri}, union=False
+        )
+        times = sorted((row["t"] for row in rows), key=lambda t: t.value)  # type: ignore[union-attr]
+        if len(times) > 1:
+            self.store.replace([Quad(iri, KG.createdAt, t, iri) for t in times[1:]], [])
 
     def experiments(self) -> list[dict[str, Any]]:
         """Every experiment: IRI, name, goal, creation time and number of runs."""
@@ -336,16 +400,15 @@ class Repository:
 
     def _new_shared(self, t: Triples) -> list[Triple]:
         """``t``'s shared statements that the entity graph does not hold yet."""
-        fresh = []
         known = self._known_shared
-        for triple in dict.fromkeys(t.shared.items):
-            if triple in known:
-                continue
-            if self.store.contains(Quad(*triple, self._entities)):  # type: ignore[arg-type]
-                known.add(triple)
-                continue
-            fresh.append(triple)
-        return fresh
+        unknown = [x for x in dict.fromkeys(t.shared.items) if x not in known]
+        if not unknown:
+            return []
+        # One question for all of them: a remote store answers each question over the network.
+        asked = [Quad(*x, self._entities) for x in unknown]  # type: ignore[arg-type]
+        held = {(q.subject, q.predicate, q.object) for q in self.store.held(asked)}
+        known.update(held)  # type: ignore[arg-type]
+        return [x for x in unknown if x not in held]
 
     def _replace(self, graph: NamedNode, remove: list[Quad], t: Triples, context: Triples) -> None:
         """Validates ``context`` minus ``remove`` plus ``t``, then swaps in one atomic call."""
@@ -371,7 +434,7 @@ class Repository:
         return t.quads(iri)
 
     def __repr__(self) -> str:
-        where = self.store.path or "memory"
+        where = self.store.path or getattr(self.store, "query_url", None) or "memory"
         return f"Repository({str(where)!r}, base={self.base!r})"
 
 

@@ -160,6 +160,10 @@ class OxigraphStore:
         """Whether the store holds ``quad``."""
         return quad in self._store
 
+    def held(self, quads: Sequence[Quad]) -> list[Quad]:
+        """Those of ``quads`` that the store holds (one call for many, for remote stores)."""
+        return [q for q in quads if q in self._store]
+
     def contains_graph(self, graph: NamedNode) -> bool:
         return bool(self._store.contains_named_graph(graph))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from oxigraph_server import OxigraphServer
 
 import kgrepo
 
@@ -38,6 +39,47 @@ class Backend:
     persistent: bool = False
 
 
+class ServerPool:
+    """``oxigraph serve`` processes shared by the whole session, handed out empty.
+
+    The k-th repository a test opens gets the k-th server, cleared (``CLEAR ALL`` takes ~1 ms; a
+    new server ~100 ms): tests that open several repositories get independent stores.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.servers: list[OxigraphServer] = []
+        self._test: str | None = None
+        self._handed = 0
+
+    def acquire(self, test: str) -> OxigraphServer:
+        if test != self._test:
+            self._test, self._handed = test, 0
+        if self._handed == len(self.servers):
+            self.servers.append(OxigraphServer(self.directory / f"oxigraph-{len(self.servers)}"))
+        server = self.servers[self._handed]
+        self._handed += 1
+        server.clear()
+        return server
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    """The session's pool of real ``oxigraph serve`` processes on 127.0.0.1."""
+    pool = ServerPool(tmp_path_factory.mktemp("oxigraph"))
+    yield pool
+    pool.close()
+
+
+def _open_remote(request: pytest.FixtureRequest, directory: Path) -> kgrepo.Repository:
+    pool: ServerPool = request.getfixturevalue("oxigraph_pool")
+    return kgrepo.Repository.connect(pool.acquire(request.node.nodeid).url)
+
+
 BACKENDS = (
     Backend("memory", lambda request, directory: kgrepo.Repository.in_memory()),
     Backend(
@@ -45,7 +87,7 @@ BACKENDS = (
         lambda request, directory: kgrepo.Repository.open(directory / "store"),
         persistent=True,
     ),
-    # Backend("server", _open_remote, marks=(pytest.mark.server,), persistent=True),
+    Backend("server", _open_remote, marks=(pytest.mark.server,), persistent=True),
 )
 
 
@@ -77,5 +119,6 @@ def new_repo(
 
 @pytest.fixture
 def repo(new_repo: Callable[[], kgrepo.Repository]) -> kgrepo.Repository:
-    """A fresh repository over each backend ("memory", "disk"), closed after the test."""
+    """A fresh repository over each backend ("memory", "disk", "server"), closed after the
+    test."""
     return new_repo()

@@ -1,7 +1,8 @@
 """The core commands: init, info, query, export, import, demo, recover.
 
 The repository is ``./.kgrepo`` unless ``--repo`` (or the environment variable ``KGREPO_REPO``)
-says otherwise.
+says otherwise: a directory (an embedded store) or the URL of a SPARQL server such as
+``oxigraph serve`` (``--repo http://127.0.0.1:7878``), which any number of processes may share.
 """
 
 from __future__ import annotations
@@ -42,8 +43,7 @@ _FORMATS_BY_SUFFIX = {".nq": "nquads", ".nquads": "nquads", ".trig": "trig"}
     envvar="KGREPO_REPO",
     default=".kgrepo",
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Repository directory.",
+    help="Repository directory, or the URL of a SPARQL server (http://host:port).",
 )
 @click.option(
     "--base",
@@ -54,16 +54,25 @@ _FORMATS_BY_SUFFIX = {".nq": "nquads", ".nquads": "nquads", ".trig": "trig"}
 )
 @click.version_option(package_name="kgrepo")
 @click.pass_context
-def main(ctx: click.Context, repo_path: Path, base: str) -> None:
+def main(ctx: click.Context, repo_path: str, base: str) -> None:
     """kgrepo: a knowledge-graph experiment repository for machine learning."""
-    ctx.obj = {"path": repo_path, "base": base}
+    ctx.obj = {"path": repo_path if _is_url(repo_path) else Path(repo_path), "base": base}
+
+
+def _is_url(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
 
 
 @contextmanager
 def open_repository(ctx: click.Context) -> Iterator[Repository]:
     """Opens the repository named by the global options; kgrepo errors become clean CLI errors."""
     try:
-        with Repository.open(ctx.obj["path"], base=ctx.obj["base"]) as repo:
+        location, base = ctx.obj["path"], ctx.obj["base"]
+        if isinstance(location, str):
+            repository = Repository.connect(location, base=base)
+        else:
+            repository = Repository.open(location, base=base)
+        with repository as repo:
             yield repo
     except KgRepoError as err:
         raise click.ClickException(str(err)) from None
