@@ -6,6 +6,7 @@ on the main group when imported here.
 """
 
 from kgrepo.cli import compare, dag, history, lineage, listing  # noqa: F401  (registers commands)
+from kgrepo.cli import serve  # noqa: F401  (registers serve and token)
 from kgrepo.cli._core import main
 
 __all__ = ["main"]
