@@ -11,7 +11,7 @@ Annotations = dict[str, Scalar]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ExperimentIn(_In):

@@ -18,6 +18,7 @@ Bad input is always a 4xx. An unexpected exception is a 500 with a generic body 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -265,6 +266,8 @@ def _validation_entry(error: Any) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # JSON has no NaN or infinity
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list | tuple):
