@@ -14,14 +14,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-
-from kgrepo import demo as demo_module
 from kgrepo.api import problems, routes_artifacts, routes_lineage, routes_runs, sparql
 from kgrepo.api.deps import ServerState
 from kgrepo.api.open_runs import OpenRuns
 from kgrepo.api.settings import Settings
 from kgrepo.api.sparql_runner import GatedStore, QueryRunner
 from kgrepo.api.tokens import TokenStore
+
+from kgrepo import demo as demo_module
 from kgrepo.errors import InvalidInput
 from kgrepo.repository import Repository
 

@@ -9,11 +9,11 @@ import datetime as dt
 import re
 from typing import Any
 
+from kgrepo.api.models import ArtifactIn, ExecutableIn, TriggerIn
 from pyoxigraph import NamedNode
 
 import kgrepo
 from kgrepo import reuse
-from kgrepo.api.models import ArtifactIn, ExecutableIn, TriggerIn
 from kgrepo.artifacts import DATASET, Artifact, ArtifactRef
 from kgrepo.errors import InvalidInput
 from kgrepo.records import Cause, Executable, Trigger
@@ -75,15 +75,16 @@ def artifact(repo: Repository, body: ArtifactIn, where: str) -> Artifact | Artif
         "description": body.description,
         "annotations": body.annotations or None,
     }
+    attributes: dict[str, Any] = dict(body.attributes)
     if kind is DATASET:
         return kgrepo.Dataset(
-            body.name, characteristics=body.characteristics or None, **common, **body.attributes
+            body.name, characteristics=body.characteristics or None, **common, **attributes
         )
     if body.characteristics:
         raise InvalidInput(
             f"{kind.name} {body.name!r}", "characteristics", body.characteristics, "Datasets only"
         )
-    return Artifact(body.name, kind=kind, **common, **body.attributes)
+    return Artifact(body.name, kind=kind, **common, **attributes)
 
 
 def attribute_types(attributes: dict[str, Any]) -> dict[str, tuple[type, bool]]:

@@ -11,12 +11,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
 from kgrepo.api.open_runs import OpenRuns
 from kgrepo.api.problems import Forbidden, Unauthenticated
 from kgrepo.api.settings import Settings
 from kgrepo.api.sparql_runner import QueryRunner
 from kgrepo.api.tokens import Principal, Role, TokenStore
+
 from kgrepo.repository import Repository
 
 

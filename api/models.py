@@ -27,7 +27,9 @@ class ExperimentOut(BaseModel):
 
 
 class TriggerIn(_In):
-    cause: Literal["manual", "schedule", "data_change", "code_change", "requirement_failure", "other"]
+    cause: Literal[
+        "manual", "schedule", "data_change", "code_change", "requirement_failure", "other"
+    ]
     by: str | None = Field(None, description="who or what caused it (default: the token's owner)")
     reason: str | None = None
     concerns: str | None = Field(None, description="IRI of what changed")

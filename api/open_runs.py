@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import threading
 
+from kgrepo.api.problems import OpenRunGone
 from pyoxigraph import NamedNode
 
 from kgrepo import _resolve
-from kgrepo.api.problems import OpenRunGone
 from kgrepo.recording import Run, Step
 from kgrepo.repository import Repository
 

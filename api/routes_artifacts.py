@@ -7,11 +7,11 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-
-from kgrepo import _resolve, listing
 from kgrepo.api import convert
 from kgrepo.api.deps import Reader, Repo, Writer
 from kgrepo.api.models import KindIn, KindOut
+
+from kgrepo import _resolve, listing
 from kgrepo.artifacts import ArtifactKind
 from kgrepo.errors import InvalidInput
 
@@ -43,14 +43,17 @@ def list_artifacts(
     principal: Reader,
     kind: Annotated[str, Query(examples=["Model"])] = "Artifact",
     where: Annotated[
-        str | None, Query(description="JSON object field -> value", examples=['{"algorithm":"SVC"}'])
+        str | None,
+        Query(description="JSON object field -> value", examples=['{"algorithm":"SVC"}']),
     ] = None,
     annotation: Annotated[
         str | None, Query(description="JSON object key -> value", examples=['{"team":"vision"}'])
     ] = None,
     metric: Annotated[
         str | None,
-        Query(description='JSON object measure -> [op, value]', examples=['{"accuracy":[">=",0.9]}']),
+        Query(
+            description="JSON object measure -> [op, value]", examples=['{"accuracy":[">=",0.9]}']
+        ),
     ] = None,
     sort: Annotated[str | None, Query(examples=["metric:accuracy"])] = None,
     descending: bool = False,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-
-from kgrepo import compare, dag, history, lineage, reuse
 from kgrepo.api import convert
 from kgrepo.api.deps import Reader, Repo, Writer
 from kgrepo.api.models import EquivalentIn, FlagIn
+
+from kgrepo import compare, dag, history, lineage, reuse
 
 router = APIRouter(tags=["lineage"])
 
@@ -69,7 +69,9 @@ def experiment_trace(experiment: str, repo: Repo, principal: Reader) -> dict[str
 @router.get("/diff/runs")
 def diff_runs(a: str, b: str, repo: Repo, principal: Reader) -> dict[str, Any]:
     """What differs between two runs (FR2)."""
-    return compare.diff_runs(repo, convert.iri(repo, "run", a), convert.iri(repo, "run", b)).to_dict()
+    return compare.diff_runs(
+        repo, convert.iri(repo, "run", a), convert.iri(repo, "run", b)
+    ).to_dict()
 
 
 @router.get("/diff/artifacts")

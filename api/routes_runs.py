@@ -12,8 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
-
-from kgrepo import _resolve, history
 from kgrepo.api import convert
 from kgrepo.api.deps import Reader, Repo, State, Writer
 from kgrepo.api.models import (
@@ -26,6 +24,8 @@ from kgrepo.api.models import (
     StepIn,
     StepOut,
 )
+
+from kgrepo import _resolve, history
 from kgrepo.artifacts import ArtifactRef
 from kgrepo.errors import InvalidInput, NotFound
 from kgrepo.recording import Run

@@ -70,9 +70,9 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Settings from ``KGREPO_STORE``, ``KGREPO_BASE``, ``KGREPO_TOKENS``,
-        ``KGREPO_ANONYMOUS_READ``, ``KGREPO_QUERY_TIMEOUT``, ``KGREPO_MAX_ROWS``, ``KGREPO_MAX_BODY``,
-        ``KGREPO_QUERY_WORKERS`` and ``KGREPO_DEMO`` (how ``kgrepo serve`` hands its options to
-        uvicorn's worker processes)."""
+        ``KGREPO_ANONYMOUS_READ``, ``KGREPO_QUERY_TIMEOUT``, ``KGREPO_MAX_ROWS``,
+        ``KGREPO_MAX_BODY``, ``KGREPO_QUERY_WORKERS`` and ``KGREPO_DEMO`` (how ``kgrepo serve``
+        hands its options to uvicorn's worker processes)."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
@@ -88,7 +88,9 @@ class Settings:
         for f in fields(self):
             value = getattr(self, f.name)
             if value is not None:
-                out[_PREFIX + f.name.upper()] = str(int(value) if isinstance(value, bool) else value)
+                out[_PREFIX + f.name.upper()] = str(
+                    int(value) if isinstance(value, bool) else value
+                )
         return out
 
 
@@ -103,7 +105,9 @@ def _parse(name: str, default: Any, raw: str) -> Any:
         try:
             return type(default)(raw)
         except ValueError:
-            raise InvalidInput("Settings", name, raw, f"expected a {type(default).__name__}") from None
+            raise InvalidInput(
+                "Settings", name, raw, f"expected a {type(default).__name__}"
+            ) from None
     return raw
 
 

@@ -22,12 +22,12 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pyoxigraph import NamedNode
-
 from kgrepo.api.deps import Admin, Reader, State
 from kgrepo.api.problems import QueryRefused, UnsupportedMediaType
 from kgrepo.api.sparql_runner import QueryRequest
 from kgrepo.api.sparql_text import UPDATE_KEYWORDS, keywords_in
+from pyoxigraph import NamedNode
+
 from kgrepo.errors import InvalidInput, QuerySyntaxError
 
 router = APIRouter(tags=["sparql"])

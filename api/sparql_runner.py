@@ -32,6 +32,7 @@ truncated body (``oxigraph serve --timeout-s`` does the latter).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import io
 import os
@@ -43,8 +44,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
+from kgrepo.api.problems import NotAcceptable, QueryTimeout, ResultTooLarge, ServerBusy
 from pyoxigraph import (
     NamedNode,
     QueryBoolean,
@@ -57,7 +59,6 @@ from pyoxigraph import (
     serialize,
 )
 
-from kgrepo.api.problems import NotAcceptable, QueryTimeout, ResultTooLarge, ServerBusy
 from kgrepo.errors import QuerySyntaxError, StoreUnavailable
 from kgrepo.store import PREFIXES, OxigraphStore, syntax_error
 
@@ -226,10 +227,8 @@ class QueryRunner:
 def _stop(worker: _Worker | None) -> None:
     if worker is None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(worker.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     os.waitpid(worker.pid, 0)
     worker.conn.close()
 
@@ -308,7 +307,7 @@ def _evaluate(store: Store, request: QueryRequest, max_rows: int) -> tuple[Any, 
         media, fmt = _choose(request.accept, RESULT_FORMATS, "SELECT results")
         counted = _CountingWriter(max_rows + 1)  # + the header line
         try:
-            result.serialize(counted, QueryResultsFormat.TSV)
+            result.serialize(cast(IO[bytes], counted), QueryResultsFormat.TSV)
         except OSError as err:  # pyoxigraph wraps the writer's exception
             if isinstance(err.__cause__, _TooMany) or counted.lines > counted.limit:
                 raise _TooMany from None
@@ -317,12 +316,12 @@ def _evaluate(store: Store, request: QueryRequest, max_rows: int) -> tuple[Any, 
         if fmt == QueryResultsFormat.TSV:
             return ("ok", media, tsv)
         out = io.BytesIO()
-        parse_query_results(tsv, QueryResultsFormat.TSV).serialize(out, fmt)  # type: ignore[union-attr]
+        parse_query_results(tsv, QueryResultsFormat.TSV).serialize(out, fmt)
         return ("ok", media, out.getvalue())
     media, rdf = _choose(request.accept, GRAPH_FORMATS, "a graph (CONSTRUCT/DESCRIBE)")
     counted = _CountingWriter(max_rows)
     try:
-        result.serialize(counted, RdfFormat.N_TRIPLES)
+        result.serialize(cast(IO[bytes], counted), RdfFormat.N_TRIPLES)
     except OSError as err:
         if isinstance(err.__cause__, _TooMany) or counted.lines > counted.limit:
             raise _TooMany from None
@@ -346,7 +345,9 @@ def _choose(accept: Sequence[str], formats: dict[str, Any], what: str) -> tuple[
             for known in formats:
                 if media == "*/*" or known.startswith(media[:-1]):
                     return known, formats[known]
-    raise _NoFormat(f"{what} can be sent as {', '.join(formats)}; the request accepts {', '.join(accept)}")
+    raise _NoFormat(
+        f"{what} can be sent as {', '.join(formats)}; the request accepts {', '.join(accept)}"
+    )
 
 
 # -- back in the server ----------------------------------------------------------------------
@@ -362,8 +363,10 @@ def _answer(outcome: tuple[Any, ...], max_rows: int) -> QueryAnswer:
         raise ResultTooLarge(max_rows)
     if kind == "not-acceptable":
         raise NotAcceptable(outcome[1])
-    raise QuerySyntaxError(outcome[1]) if "SyntaxError" in outcome[1] else _evaluation_error(
-        outcome[1]
+    raise (
+        QuerySyntaxError(outcome[1])
+        if "SyntaxError" in outcome[1]
+        else _evaluation_error(outcome[1])
     )
 
 

@@ -30,6 +30,7 @@ import threading
 from dataclasses import dataclass
 
 from kgrepo.api.problems import Unauthenticated
+
 from kgrepo.errors import InvalidInput, NotFound
 
 _SCHEMA = """

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
 from kgrepo.api.tokens import Role, TokenStore
 
 

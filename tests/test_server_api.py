@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import quote
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
-
 from _live_server import LiveServer, live_server, soon
 
 pytestmark = pytest.mark.server
@@ -61,7 +60,9 @@ STEP = {
     "name": "train",
     "kind": "train",
     "executable": {"name": "train.py", "version": "1.0"},
-    "inputs": [{"kind": "Dataset", "name": "d", "digest": "sha256:ab", "characteristics": {"rows": 3}}],
+    "inputs": [
+        {"kind": "Dataset", "name": "d", "digest": "sha256:ab", "characteristics": {"rows": 3}}
+    ],
     "outputs": [{"kind": "Model", "name": "m", "attributes": {"algorithm": "SVC"}}],
     "params": {"C": 1.0},
     "metrics": [{"name": "accuracy", "value": 0.9, "of": "outputs[0]"}],
@@ -155,13 +156,21 @@ def _executions(client: httpx.Client) -> int:
         ({**STEP, "params": {"C": None}}, "parameter 'C'"),
         ({**STEP, "metrics": [{"name": "accuracy", "value": 0.5, "of": "outputs[3]"}]}, None),
         ({**STEP, "outputs": [{"kind": "Nope", "name": "m"}]}, None),
-        ({**STEP, "inputs": [{"kind": "Dataset", "name": "d", "digest": "not a digest"}]}, "digest"),
-        ({**STEP, "outputs": [{"kind": "Model", "name": "m", "attributes": {"colour": "red"}}]}, "colour"),
+        (
+            {**STEP, "inputs": [{"kind": "Dataset", "name": "d", "digest": "not a digest"}]},
+            "digest",
+        ),
+        (
+            {**STEP, "outputs": [{"kind": "Model", "name": "m", "attributes": {"colour": "red"}}]},
+            "colour",
+        ),
         ({**STEP, "inputs": [{"iri": "https://kgrepo.example/artifact/none"}]}, None),
         ({**STEP, "after": ["not a step"]}, "after"),
     ],
 )
-def test_bad_steps_write_nothing(writer: httpx.Client, body: dict[str, object], field: str | None) -> None:
+def test_bad_steps_write_nothing(
+    writer: httpx.Client, body: dict[str, object], field: str | None
+) -> None:
     run = _run(writer)
     before = _executions(writer)
     response = writer.post(f"/api/v1/runs/{run}/steps", json=body)
@@ -176,9 +185,7 @@ def test_bad_steps_write_nothing(writer: httpx.Client, body: dict[str, object], 
 
 def test_nan_metric_is_refused(writer: httpx.Client) -> None:
     run = _run(writer)
-    content = (
-        '{"name": "e", "metrics": [{"name": "accuracy", "value": NaN}]}'
-    )
+    content = '{"name": "e", "metrics": [{"name": "accuracy", "value": NaN}]}'
     response = writer.post(
         f"/api/v1/runs/{run}/steps", content=content, headers={"content-type": "application/json"}
     )
@@ -337,8 +344,10 @@ def test_custom_kind_flag_and_equivalent(writer: httpx.Client) -> None:
 def test_open_runs_are_abandoned_when_the_server_restarts(tmp_path: Path) -> None:
     with live_server(tmp_path) as first, first.client(first.writer) as client:
         run = _run(client)
-    with live_server(tmp_path, tokens=False) as second:
-        # tokens from the first start are still in the token file
-        with httpx.Client(base_url=second.url, headers=first.headers(first.writer)) as client:
-            assert client.get(f"/api/v1/runs/{run}/status").json()["status"] == "Abandoned"
-            _problem(client.post(f"/api/v1/runs/{run}/steps", json=STEP), 409, "run-not-open")
+    # tokens from the first start are still in the token file
+    with (
+        live_server(tmp_path, tokens=False) as second,
+        httpx.Client(base_url=second.url, headers=first.headers(first.writer)) as client,
+    ):
+        assert client.get(f"/api/v1/runs/{run}/status").json()["status"] == "Abandoned"
+        _problem(client.post(f"/api/v1/runs/{run}/steps", json=STEP), 409, "run-not-open")

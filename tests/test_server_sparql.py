@@ -47,7 +47,9 @@ def test_sparqlwrapper_select_in_every_results_format(server: LiveServer) -> Non
     sparql.setReturnFormat(JSON)
     rows = sparql.query().convert()["results"]["bindings"]  # type: ignore[index,call-overload]
     assert len(rows) >= 2
-    assert any(r["data"]["value"].endswith("digits-train") or "Dataset" in r["data"]["value"] for r in rows)
+    assert any(
+        r["data"]["value"].endswith("digits-train") or "Dataset" in r["data"]["value"] for r in rows
+    )
     sparql.setReturnFormat(XML)
     xml = sparql.query().convert()
     assert len(xml.getElementsByTagName("result")) == len(rows)  # type: ignore[union-attr]
@@ -139,7 +141,9 @@ def test_default_and_named_graph_uri(server: LiveServer) -> None:
     read = server.headers(server.reader)
 
     def values(**params: object) -> list[str]:
-        response = httpx.get(server.url + "/sparql", params={"query": query, **params}, headers=read)
+        response = httpx.get(
+            server.url + "/sparql", params={"query": query, **params}, headers=read
+        )
         assert response.status_code == 200, response.text
         return [b["o"]["value"] for b in response.json()["results"]["bindings"]]
 
@@ -155,7 +159,9 @@ def test_default_and_named_graph_uri(server: LiveServer) -> None:
     ).json()["results"]["bindings"]
     assert [(b["g"]["value"], b["o"]["value"]) for b in named] == [("urn:g:one", "1")]
     bad = httpx.get(
-        server.url + "/sparql", params={"query": query, "default-graph-uri": "not an iri"}, headers=read
+        server.url + "/sparql",
+        params={"query": query, "default-graph-uri": "not an iri"},
+        headers=read,
     )
     assert bad.status_code == 422 and bad.json()["field"] == "default-graph-uri"
 
@@ -191,11 +197,15 @@ def test_refused_queries(server: LiveServer, query: str, says: str) -> None:
 def test_update_form_and_refused_load(server: LiveServer) -> None:
     headers = server.headers(server.admin)
     load = httpx.post(
-        server.url + "/sparql/update", data={"update": "LOAD <http://example.org/x.ttl>"}, headers=headers
+        server.url + "/sparql/update",
+        data={"update": "LOAD <http://example.org/x.ttl>"},
+        headers=headers,
     )
     assert load.status_code == 400 and load.json()["type"] == PROBLEM + "query-refused"
     wrong = httpx.post(
-        server.url + "/sparql/update", content="x", headers={**headers, "content-type": "text/plain"}
+        server.url + "/sparql/update",
+        content="x",
+        headers={**headers, "content-type": "text/plain"},
     )
     assert wrong.status_code == 415
 
@@ -245,7 +255,10 @@ def test_runaway_query_is_stopped_without_stalling_others(server: LiveServer) ->
 
 def test_millions_of_rows_are_refused_not_truncated(server: LiveServer) -> None:
     response = httpx.get(
-        server.url + "/sparql", params={"query": HUGE}, headers=server.headers(server.reader), timeout=60
+        server.url + "/sparql",
+        params={"query": HUGE},
+        headers=server.headers(server.reader),
+        timeout=60,
     )
     assert response.status_code == 422
     assert response.json()["type"] == PROBLEM + "result-too-large"
@@ -256,7 +269,5 @@ def test_query_sees_every_acknowledged_write(server: LiveServer) -> None:
     with server.client(server.writer) as client:
         for i in range(3):
             run = client.post("/api/v1/runs", json={"experiment": f"fresh-{i}"}).json()["iri"]
-            rows = client.get(
-                "/sparql", params={"query": f"ASK {{ <{run}> a kg:Run }}"}
-            ).json()
+            rows = client.get("/sparql", params={"query": f"ASK {{ <{run}> a kg:Run }}"}).json()
             assert rows["boolean"] is True

@@ -71,7 +71,9 @@ def serve(
     click.echo(f"  API docs:  {where}/docs")
     click.echo(f"  SPARQL:    {where}/sparql")
     click.echo(f"  REST:      {where}/api/v1")
-    click.echo(f"  tokens:    kgrepo --repo {ctx.obj['path']} token create --name NAME --role writer")
+    click.echo(
+        f"  tokens:    kgrepo --repo {ctx.obj['path']} token create --name NAME --role writer"
+    )
     uvicorn.run(
         "kgrepo.api.app:app_from_env",
         factory=True,
