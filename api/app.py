@@ -3,8 +3,8 @@ store (and the token store and the query workers) and closes them at shutdown. N
 import time, so tests build as many apps, on as many stores, as they like.
 
 >>> app = create_app(Settings(store=None))
->>> sorted(r.path for r in app.routes if r.path.startswith("/sparql"))
-['/sparql', '/sparql', '/sparql/update']
+>>> sorted(p for p in app.openapi()["paths"] if p.startswith("/sparql"))
+['/sparql', '/sparql/update']
 """
 
 from __future__ import annotations
