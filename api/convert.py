@@ -76,6 +76,15 @@ def artifact(repo: Repository, body: ArtifactIn, where: str) -> Artifact | Artif
         "annotations": body.annotations or None,
     }
     attributes: dict[str, Any] = dict(body.attributes)
+    for name, attribute in kind.attributes.items():
+        # JSON has no datetime: a datetime attribute comes as ISO 8601 text.
+        value = attributes.get(name)
+        if attribute.type is dt.datetime and isinstance(value, str):
+            try:
+                attributes[name] = dt.datetime.fromisoformat(value)
+            except ValueError:
+                reason = "expected an ISO 8601 datetime with a timezone"
+                raise InvalidInput(f"{kind.name} {body.name!r}", name, value, reason) from None
     if kind is DATASET:
         return kgrepo.Dataset(
             body.name, characteristics=body.characteristics or None, **common, **attributes

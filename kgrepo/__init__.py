@@ -32,6 +32,7 @@ from kgrepo.artifacts import (
     Dataset,
     Model,
 )
+from kgrepo.client import Client
 from kgrepo.errors import (
     Conflict,
     InvalidInput,
@@ -61,6 +62,7 @@ __all__ = [
     "ArtifactKind",
     "ArtifactRef",
     "Cause",
+    "Client",
     "Conflict",
     "Dataset",
     "Executable",
