@@ -65,6 +65,7 @@ def serve(
             "--workers > 1 needs a store shared through a SPARQL server; the embedded store is "
             "opened by one process at a time"
         )
+    demo_token = _demo_token(settings.tokens_path) if demo and settings.tokens else None
     os.environ.update(settings.to_env())
     where = f"http://{host}:{port}"
     click.echo(f"kgrepo serving {settings.store or 'an in-memory store'} at {where}")
@@ -74,6 +75,12 @@ def serve(
     click.echo(
         f"  tokens:    kgrepo --repo {ctx.obj['path']} token create --name NAME --role writer"
     )
+    if demo_token is not None:
+        click.echo(f"  demo admin token (shown once): {demo_token}")
+        query = "SELECT%20?run%20WHERE%20%7B%20?run%20a%20kg:Run%20%7D"
+        click.echo(
+            f"  try: curl -H 'Authorization: Bearer {demo_token}' '{where}/sparql?query={query}'"
+        )
     uvicorn.run(
         "kgrepo.api.app:app_from_env",
         factory=True,
@@ -82,6 +89,20 @@ def serve(
         workers=workers,
         log_level="warning",
     )
+
+
+def _demo_token(path: str) -> str | None:
+    """An admin token named ``demo`` when the token file has no active token yet (so a new user
+    can try the demo server at once); None otherwise."""
+    from kgrepo.api.tokens import Role, TokenStore
+
+    store = TokenStore(path)
+    try:
+        if any(t.revoked is None for t in store.list()):
+            return None
+        return store.create("demo", Role.ADMIN).token
+    finally:
+        store.close()
 
 
 @main.group()
