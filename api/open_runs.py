@@ -39,16 +39,18 @@ class OpenRuns:
 
     def get(self, iri: str | NamedNode) -> Run:
         """The open run ``iri``: NotFound if no such run, OpenRunGone if it is not open here."""
-        node = _resolve.require(self.repository, iri, "run")
+        key = iri.value if isinstance(iri, NamedNode) else iri
         with self._lock:
-            run = self._runs.get(node.value)
-        if run is None:
-            raise OpenRunGone(
-                f"run <{node.value}> is not open on this server: it has ended, or it was started "
-                "before a restart (then it has been marked abandoned) or by another process",
-                run=node.value,
-            )
-        return run
+            run = self._runs.get(key)
+        if run is not None:
+            return run
+        # Not open here: say whether it exists at all (and is a run).
+        node = _resolve.require(self.repository, iri, "run")
+        raise OpenRunGone(
+            f"run <{node.value}> is not open on this server: it has ended, or it was started "
+            "before a restart (then it has been marked abandoned) or by another process",
+            run=node.value,
+        )
 
     def step(self, run: Run, iri: str) -> Step:
         with self._lock:
