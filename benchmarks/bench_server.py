@@ -208,9 +208,10 @@ def main() -> None:
                 "p99_ms": percentile(lat, 0.99) * 1e3,
                 "requests": len(lat),
             }
+            p50, p99 = percentile(lat, 0.5) * 1e3, percentile(lat, 0.99) * 1e3
             print(
-                f"REST recording: {runs / elapsed:.1f} runs/s, "
-                f"p50 {percentile(lat, 0.5) * 1e3:.1f} ms, p99 {percentile(lat, 0.99) * 1e3:.1f} ms per request ({args.clients} clients)"
+                f"REST recording: {runs / elapsed:.1f} runs/s, p50 {p50:.1f} ms, "
+                f"p99 {p99:.1f} ms per request ({args.clients} clients)"
             )
             model = (
                 clients[0]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from kgrepo.api.tokens import TokenStore
+
 from kgrepo.cli import main
 
 

@@ -100,7 +100,8 @@ def _demo_token(path: str) -> str | None:
     try:
         if any(t.revoked is None for t in store.list()):
             return None
-        return store.create("demo", Role.ADMIN).token
+        token: str = store.create("demo", Role.ADMIN).token
+        return token
     finally:
         store.close()
 
