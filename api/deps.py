@@ -67,7 +67,9 @@ def require(role: Role) -> object:
 
     def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if not principal.role.allows(role):
-            who = principal.name or "an anonymous reader"
+            if principal.name is None:  # anonymous: a token would help, so 401 rather than 403
+                raise Unauthenticated(f"this needs a token with the role {role.value}")
+            who = principal.name
             raise Forbidden(
                 f"{who} has the role {principal.role.value}; this needs {role.value}",
                 role=principal.role.value,

@@ -14,6 +14,7 @@ from kgrepo.api.models import KindIn, KindOut
 from kgrepo import _resolve, listing
 from kgrepo.artifacts import ArtifactKind
 from kgrepo.errors import InvalidInput
+from kgrepo.results import ArtifactInfo
 
 router = APIRouter(tags=["artifacts"])
 
@@ -59,7 +60,7 @@ def list_artifacts(
     descending: bool = False,
     limit: Annotated[int, Query(ge=1, le=listing.MAX_LIMIT)] = 50,
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> listing.ArtifactPage:
     """One page of the artifacts of ``kind`` (sub-kinds included); ``next_cursor`` gives the
     next page."""
     metrics = _json("metric", metric)
@@ -76,16 +77,16 @@ def list_artifacts(
         limit=limit,
         cursor=cursor,
     )
-    return page.to_dict()
+    return page
 
 
 @router.get("/artifacts/{artifact:path}")
-def get_artifact(artifact: str, repo: Repo, principal: Reader) -> dict[str, Any]:
+def get_artifact(artifact: str, repo: Repo, principal: Reader) -> ArtifactInfo:
     """An artifact: IRI, name, kind, location, digest."""
     from kgrepo.lineage import upstream
 
     node = _resolve.require(repo, convert.iri(repo, "artifact", artifact), "artifact")
-    return upstream(repo, node, depth=0).root.to_dict()
+    return upstream(repo, node, depth=0).root
 
 
 def _json(field: str, text: str | None) -> dict[str, Any] | None:

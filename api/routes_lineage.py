@@ -1,4 +1,8 @@
-"""``/api/v1``: the lineage questions (FR2-FR8, FR10) over the core's functions."""
+"""``/api/v1``: the lineage questions (FR2-FR8, FR10) over the core's functions.
+
+The core's result dataclasses are the response models (pydantic reads dataclasses), so the OpenAPI
+document describes every field the Python API returns.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from kgrepo.api.deps import Reader, Repo, Writer
 from kgrepo.api.models import EquivalentIn, FlagIn
 
 from kgrepo import compare, dag, history, lineage, reuse
+from kgrepo.results import TriggerInfo
 
 router = APIRouter(tags=["lineage"])
 
@@ -21,17 +26,16 @@ def artifact_lineage(
     principal: Reader,
     direction: Literal["upstream", "downstream"] = "upstream",
     depth: Annotated[int | None, Query(ge=0, le=1000)] = None,
-) -> dict[str, Any]:
+) -> lineage.Lineage:
     """How the artifact came to be (upstream, FR4) or what it touched (downstream, FR5)."""
     node = convert.iri(repo, "artifact", artifact)
-    found = (lineage.upstream if direction == "upstream" else lineage.downstream)(repo, node, depth)
-    return found.to_dict()
+    return (lineage.upstream if direction == "upstream" else lineage.downstream)(repo, node, depth)
 
 
 @router.get("/artifacts/{artifact:path}/recipe")
-def artifact_recipe(artifact: str, repo: Repo, principal: Reader) -> dict[str, Any]:
+def artifact_recipe(artifact: str, repo: Repo, principal: Reader) -> lineage.Recipe:
     """What it takes to reproduce the artifact: ordered steps, executables, settings (FR8)."""
-    return lineage.recipe(repo, convert.iri(repo, "artifact", artifact)).to_dict()
+    return lineage.recipe(repo, convert.iri(repo, "artifact", artifact))
 
 
 @router.post("/artifacts/{artifact:path}/flags", status_code=201)
@@ -43,42 +47,40 @@ def flag_artifact(artifact: str, body: FlagIn, repo: Repo, principal: Writer) ->
 
 
 @router.get("/suspects")
-def list_suspects(repo: Repo, principal: Reader) -> list[dict[str, Any]]:
+def list_suspects(repo: Repo, principal: Reader) -> list[lineage.Suspect]:
     """Every artifact derived from a flagged one, with the flag's reason."""
-    return [s.to_dict() for s in lineage.suspects(repo)]
+    return lineage.suspects(repo)
 
 
 @router.get("/runs/{run:path}/dag")
-def run_dag(run: str, repo: Repo, principal: Reader) -> dict[str, Any]:
+def run_dag(run: str, repo: Repo, principal: Reader) -> dag.RunDag:
     """The run's executions in order, with their inputs and outputs (FR3)."""
-    return dag.run_dag(repo, convert.iri(repo, "run", run)).to_dict()
+    return dag.run_dag(repo, convert.iri(repo, "run", run))
 
 
 @router.get("/runs/{run:path}/trigger")
-def run_trigger(run: str, repo: Repo, principal: Reader) -> dict[str, Any]:
+def run_trigger(run: str, repo: Repo, principal: Reader) -> TriggerInfo:
     """Why the run started (FR7)."""
-    return history.run_trigger(repo, convert.iri(repo, "run", run)).to_dict()
+    return history.run_trigger(repo, convert.iri(repo, "run", run))
 
 
 @router.get("/experiments/{experiment:path}/trace")
-def experiment_trace(experiment: str, repo: Repo, principal: Reader) -> dict[str, Any]:
+def experiment_trace(experiment: str, repo: Repo, principal: Reader) -> history.Trace:
     """Every run of the experiment, artifacts equal across runs shown once (FR10)."""
-    return history.trace(repo, convert.iri(repo, "experiment", experiment)).to_dict()
+    return history.trace(repo, convert.iri(repo, "experiment", experiment))
 
 
 @router.get("/diff/runs")
-def diff_runs(a: str, b: str, repo: Repo, principal: Reader) -> dict[str, Any]:
+def diff_runs(a: str, b: str, repo: Repo, principal: Reader) -> compare.Diff:
     """What differs between two runs (FR2)."""
-    return compare.diff_runs(
-        repo, convert.iri(repo, "run", a), convert.iri(repo, "run", b)
-    ).to_dict()
+    return compare.diff_runs(repo, convert.iri(repo, "run", a), convert.iri(repo, "run", b))
 
 
 @router.get("/diff/artifacts")
-def diff_artifacts(a: str, b: str, repo: Repo, principal: Reader) -> dict[str, Any]:
+def diff_artifacts(a: str, b: str, repo: Repo, principal: Reader) -> compare.Diff:
     """What differs between two artifacts of the same kind (FR2)."""
     iri_a, iri_b = convert.iri(repo, "artifact", a), convert.iri(repo, "artifact", b)
-    return compare.diff_artifacts(repo, iri_a, iri_b).to_dict()
+    return compare.diff_artifacts(repo, iri_a, iri_b)
 
 
 @router.post("/equivalent")

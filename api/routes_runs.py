@@ -31,6 +31,7 @@ from kgrepo.errors import InvalidInput, NotFound
 from kgrepo.recording import Run
 from kgrepo.records import Agent, Status, Workflow
 from kgrepo.repository import Repository
+from kgrepo.results import RunSummary
 
 router = APIRouter()
 _REF = re.compile(r"(inputs|outputs)\[(\d+)\]\Z")
@@ -50,10 +51,9 @@ def list_experiments(repo: Repo, principal: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/experiments/{experiment:path}/runs", tags=["experiments"])
-def experiment_runs(experiment: str, repo: Repo, principal: Reader) -> dict[str, Any]:
+def experiment_runs(experiment: str, repo: Repo, principal: Reader) -> history.RunHistory:
     """The experiment's runs (FR7): status, start, trigger."""
-    node = _experiment(repo, experiment)
-    return history.runs_since(repo, node).to_dict()
+    return history.runs_since(repo, _experiment(repo, experiment))
 
 
 @router.get("/experiments/{experiment:path}", tags=["experiments"])
@@ -85,10 +85,10 @@ def start_run(body: RunIn, state: State, principal: Writer) -> RunOut:
 
 
 @router.get("/runs/{run:path}/status", tags=["runs"])
-def run_status(run: str, repo: Repo, principal: Reader) -> dict[str, Any]:
+def run_status(run: str, repo: Repo, principal: Reader) -> RunSummary:
     """The run's summary: experiment, status, start and end, trigger."""
     node = _resolve.require(repo, convert.iri(repo, "run", run), "run")
-    return history.run_summary(repo, node).to_dict()
+    return history.run_summary(repo, node)
 
 
 @router.post("/runs/{run:path}/end", tags=["runs"], response_model=RunOut)

@@ -182,7 +182,12 @@ class QueryRunner:
             if worker is None or worker.generation != self.store.generation:
                 _stop(worker)
                 worker = self._fork()
-            worker.conn.send((request, self.max_rows))
+            try:
+                worker.conn.send((request, self.max_rows))
+            except OSError:  # an idle worker died (killed from outside): one fresh fork
+                _stop(worker)
+                worker = self._fork()
+                worker.conn.send((request, self.max_rows))
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 _stop(worker)
                 worker = None

@@ -31,7 +31,8 @@ HUGE = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     directory = tmp_path_factory.mktemp("sparql")
-    with live_server(directory, "--demo", "--query-timeout", "2", "--max-rows", "1000") as live:
+    options = ("--demo", "--anonymous-read", "--query-timeout", "2", "--max-rows", "1000")
+    with live_server(directory, *options) as live:
         yield live
 
 
@@ -271,3 +272,12 @@ def test_query_sees_every_acknowledged_write(server: LiveServer) -> None:
             run = client.post("/api/v1/runs", json={"experiment": f"fresh-{i}"}).json()["iri"]
             rows = client.get("/sparql", params={"query": f"ASK {{ <{run}> a kg:Run }}"}).json()
             assert rows["boolean"] is True
+
+
+def test_anonymous_read_when_switched_on(server: LiveServer) -> None:
+    response = httpx.get(server.url + "/sparql", params={"query": "ASK { ?s a kg:Run }"})
+    assert response.status_code == 200 and response.json()["boolean"] is True
+    assert httpx.get(server.url + "/api/v1/experiments").status_code == 200
+    write = httpx.post(server.url + "/api/v1/runs", json={"experiment": "digits"})
+    assert write.status_code == 401
+    assert write.json()["detail"] == "this needs a token with the role writer"
