@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +25,14 @@ class ExperimentOut(BaseModel):
     iri: str
     name: str
     goal: str | None = None
+
+
+class ExperimentSummary(BaseModel):
+    experiment: str = Field(examples=["https://kgrepo.example/experiment/digits"])
+    name: str = Field(examples=["digits"])
+    goal: str | None = None
+    created: dt.datetime
+    runs: int = Field(examples=[2])
 
 
 class TriggerIn(_In):
@@ -153,6 +162,23 @@ class FlagIn(_In):
     reason: str = Field(min_length=1, examples=["labels leak into the features"])
 
 
+class FlagOut(BaseModel):
+    flag: str = Field(description="IRI of the flag (a graph of its own)")
+
+
+class OutputOut(BaseModel):
+    iri: str
+    name: str
+    kind: str
+
+
+class EquivalentOut(BaseModel):
+    found: bool
+    execution: str | None = Field(None, description="the earlier equivalent execution")
+    run: str | None = None
+    outputs: list[OutputOut] = Field(default_factory=list, description="reusable outputs")
+
+
 class EquivalentIn(_In):
     executable: ExecutableIn
     inputs: list[ArtifactIn]
@@ -162,10 +188,13 @@ class EquivalentIn(_In):
 __all__ = [
     "ArtifactIn",
     "EquivalentIn",
+    "EquivalentOut",
     "ExecutableIn",
     "ExperimentIn",
     "ExperimentOut",
+    "ExperimentSummary",
     "FlagIn",
+    "FlagOut",
     "KindIn",
     "KindOut",
     "MetricIn",

@@ -134,6 +134,44 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
 }
 
 
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "example": TYPE_BASE + "invalid-input"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "field": {"type": "string", "description": "bad input: the field"},
+        "value": {"description": "bad input: the value"},
+        "reason": {"type": "string", "description": "bad input: why"},
+        "line": {"type": "integer", "description": "SPARQL syntax error: line"},
+        "column": {"type": "integer", "description": "SPARQL syntax error: column"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses documenting the problems a route may answer with."""
+    described = {
+        400: "Bad request (e.g. a SPARQL syntax error, with line and column)",
+        401: "No token, or an unknown, expired or revoked one",
+        403: "The token's role does not allow this",
+        404: "No such entity",
+        409: "Conflicts with the repository's state",
+        413: "Request body too large",
+        422: "Invalid input: names the field, the value and the reason",
+    }
+    return {
+        status: {
+            "description": described[status],
+            "content": {MEDIA_TYPE: {"schema": _PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
 def problem_for(err: Exception) -> dict[str, Any]:
     """The problem document for ``err`` (a 500 for classes outside :data:`PROBLEMS`)."""
     for cls in type(err).__mro__:
@@ -305,4 +343,5 @@ __all__ = [
     "install",
     "problem_for",
     "response",
+    "responses",
 ]

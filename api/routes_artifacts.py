@@ -7,7 +7,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from kgrepo.api import convert
+from kgrepo.api import convert, problems
 from kgrepo.api.deps import Reader, Repo, Writer
 from kgrepo.api.models import KindIn, KindOut
 
@@ -16,7 +16,7 @@ from kgrepo.artifacts import ArtifactKind
 from kgrepo.errors import InvalidInput
 from kgrepo.results import ArtifactInfo
 
-router = APIRouter(tags=["artifacts"])
+router = APIRouter(tags=["artifacts"], responses=problems.responses(401, 403, 404, 409, 413, 422))
 
 
 @router.get("/kinds", response_model=list[KindOut])

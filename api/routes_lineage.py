@@ -6,17 +6,17 @@ document describes every field the Python API returns.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from kgrepo.api import convert
+from kgrepo.api import convert, problems
 from kgrepo.api.deps import Reader, Repo, Writer
-from kgrepo.api.models import EquivalentIn, FlagIn
+from kgrepo.api.models import EquivalentIn, EquivalentOut, FlagIn, FlagOut
 
 from kgrepo import compare, dag, history, lineage, reuse
 from kgrepo.results import TriggerInfo
 
-router = APIRouter(tags=["lineage"])
+router = APIRouter(tags=["lineage"], responses=problems.responses(401, 403, 404, 413, 422))
 
 
 @router.get("/artifacts/{artifact:path}/lineage")
@@ -39,11 +39,11 @@ def artifact_recipe(artifact: str, repo: Repo, principal: Reader) -> lineage.Rec
 
 
 @router.post("/artifacts/{artifact:path}/flags", status_code=201)
-def flag_artifact(artifact: str, body: FlagIn, repo: Repo, principal: Writer) -> dict[str, str]:
+def flag_artifact(artifact: str, body: FlagIn, repo: Repo, principal: Writer) -> FlagOut:
     """Flags the artifact as bad (attributed to the token's owner); everything derived from it
     becomes a suspect."""
     node = convert.iri(repo, "artifact", artifact)
-    return {"flag": lineage.flag(repo, node, body.reason, by=principal.name)}
+    return FlagOut(flag=lineage.flag(repo, node, body.reason, by=principal.name))
 
 
 @router.get("/suspects")
@@ -84,14 +84,16 @@ def diff_artifacts(a: str, b: str, repo: Repo, principal: Reader) -> compare.Dif
 
 
 @router.post("/equivalent")
-def equivalent(body: EquivalentIn, repo: Repo, principal: Reader) -> dict[str, Any]:
+def equivalent(body: EquivalentIn, repo: Repo, principal: Reader) -> EquivalentOut:
     """FR6: the latest successful execution with this executable, inputs (by digest) and
     parameters, or ``{"found": false}``. A question, not a write (hence POST for the body only)."""
     executable = convert.executable(body.executable)
     assert executable is not None
     inputs = [convert.artifact(repo, a, "Reuse") for a in body.inputs]
     found = reuse.find_equivalent(repo, executable, inputs, body.params)
-    return {"found": False} if found is None else {"found": True, **found.to_dict()}
+    if found is None:
+        return EquivalentOut(found=False)
+    return EquivalentOut(found=True, **found.to_dict())
 
 
 __all__ = ["router"]

@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
-from kgrepo.api import convert
+from kgrepo.api import convert, problems
 from kgrepo.api.deps import Reader, Repo, State, Writer
 from kgrepo.api.models import (
     ExperimentIn,
     ExperimentOut,
+    ExperimentSummary,
     MetricIn,
     RunEnd,
     RunIn,
@@ -33,7 +34,7 @@ from kgrepo.records import Agent, Status, Workflow
 from kgrepo.repository import Repository
 from kgrepo.results import RunSummary
 
-router = APIRouter()
+router = APIRouter(responses=problems.responses(401, 403, 404, 409, 413, 422))
 _REF = re.compile(r"(inputs|outputs)\[(\d+)\]\Z")
 
 
@@ -45,9 +46,9 @@ def create_experiment(body: ExperimentIn, repo: Repo, principal: Writer) -> Expe
 
 
 @router.get("/experiments", tags=["experiments"])
-def list_experiments(repo: Repo, principal: Reader) -> list[dict[str, Any]]:
+def list_experiments(repo: Repo, principal: Reader) -> list[ExperimentSummary]:
     """Every experiment: IRI, name, goal, creation time, number of runs."""
-    return [_plain(row) for row in repo.experiments()]
+    return [ExperimentSummary(**row) for row in repo.experiments()]
 
 
 @router.get("/experiments/{experiment:path}/runs", tags=["experiments"])
@@ -57,11 +58,12 @@ def experiment_runs(experiment: str, repo: Repo, principal: Reader) -> history.R
 
 
 @router.get("/experiments/{experiment:path}", tags=["experiments"])
-def get_experiment(experiment: str, repo: Repo, principal: Reader) -> dict[str, Any]:
+def get_experiment(experiment: str, repo: Repo, principal: Reader) -> ExperimentSummary:
+    """An experiment: IRI, name, goal, creation time, number of runs."""
     node = _experiment(repo, experiment)
     for row in repo.experiments():
         if row["experiment"] == node.value:
-            return _plain(row)
+            return ExperimentSummary(**row)
     raise NotFound(f"no experiment <{node.value}>")
 
 
@@ -184,12 +186,6 @@ def _run_out(run: Run) -> RunOut:
         status=run.status.value if run.status else "NotStarted",
         agent=run.agent.name if run.agent else None,
     )
-
-
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    import datetime as dt
-
-    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()}
 
 
 __all__ = ["router"]

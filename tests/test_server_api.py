@@ -351,3 +351,24 @@ def test_open_runs_are_abandoned_when_the_server_restarts(tmp_path: Path) -> Non
     ):
         assert client.get(f"/api/v1/runs/{run}/status").json()["status"] == "Abandoned"
         _problem(client.post(f"/api/v1/runs/{run}/steps", json=STEP), 409, "run-not-open")
+
+
+def test_openapi_documents_every_route(server: LiveServer) -> None:
+    doc = httpx.get(server.url + "/openapi.json").json()
+    operations = [
+        (path, method, op)
+        for path, ops in doc["paths"].items()
+        if path.startswith("/api/v1")
+        for method, op in ops.items()
+    ]
+    assert len(operations) >= 20
+    for path, method, op in operations:
+        ok = next(code for code in op["responses"] if code.startswith("2"))
+        assert op["responses"][ok]["content"]["application/json"]["schema"], (method, path)
+        problem = op["responses"]["401"]["content"]["application/problem+json"]
+        assert problem["schema"]["required"] == ["type", "title", "status"]
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None:
+            assert "$ref" in body["schema"] or "anyOf" in body["schema"], (method, path)
+    run_in = doc["components"]["schemas"]["RunIn"]
+    assert run_in["properties"]["experiment"]["examples"] == ["digits"]
