@@ -92,7 +92,7 @@ def equivalent(body: EquivalentIn, repo: Repo, principal: Reader) -> EquivalentO
     inputs = [convert.artifact(repo, a, "Reuse") for a in body.inputs]
     found = reuse.find_equivalent(repo, executable, inputs, body.params)
     if found is None:
-        return EquivalentOut(found=False)
+        return EquivalentOut(found=False, execution=None, run=None, outputs=[])
     return EquivalentOut(found=True, **found.to_dict())
 
 
