@@ -29,6 +29,7 @@ from kgrepo.api.sparql_text import UPDATE_KEYWORDS, keywords_in
 from pyoxigraph import NamedNode
 
 from kgrepo.errors import InvalidInput, QuerySyntaxError
+from kgrepo.repository import Repository
 
 router = APIRouter(tags=["sparql"])
 _log = logging.getLogger("kgrepo.api")
@@ -172,9 +173,19 @@ async def update(request: Request, state: State, principal: Admin) -> Response:
     refused = keywords_in(text, {"SERVICE", "LOAD"})
     if refused:
         raise QueryRefused(f"{refused[0]} is not allowed: the server does not fetch remote data")
-    await run_in_threadpool(state.repository.store.update, text)
+    await run_in_threadpool(_apply_update, state.repository, text)
     _log.info("SPARQL update by %s (%d characters)", principal.name, len(text))
     return Response(status_code=204)
+
+
+def _apply_update(repository: Repository, text: str) -> None:
+    repository.store.update(text)
+    # The repository caches what the store holds (shared statements, environments, custom kinds)
+    # to skip rewriting them; an update may have removed any of it, so forget the caches.
+    with repository._lock:
+        repository._known_shared.clear()
+        repository._known_environments.clear()
+        repository._refresh_kinds()
 
 
 async def _query(

@@ -281,3 +281,26 @@ def test_anonymous_read_when_switched_on(server: LiveServer) -> None:
     write = httpx.post(server.url + "/api/v1/runs", json={"experiment": "digits"})
     assert write.status_code == 401
     assert write.json()["detail"] == "this needs a token with the role writer"
+
+
+def test_writes_after_an_update_that_removed_shared_statements(server: LiveServer) -> None:
+    """An update may delete what the server believes the store holds; later writes restore it."""
+    admin = {**server.headers(server.admin), "content-type": "application/sparql-update"}
+    with server.client(server.writer) as client:
+        step = {
+            "name": "s",
+            "inputs": [{"kind": "Dataset", "name": "shared", "digest": "sha256:99"}],
+        }
+        first = client.post("/api/v1/runs", json={"experiment": "cache"}).json()["iri"]
+        data = client.post(f"/api/v1/runs/{first}/steps", json=step).json()["inputs"][0]
+        httpx.post(
+            server.url + "/sparql/update",
+            content=f"DELETE WHERE {{ GRAPH ?g {{ <{data}> rdfs:label ?l }} }}",
+            headers=admin,
+        ).raise_for_status()
+        second = client.post("/api/v1/runs", json={"experiment": "cache"}).json()["iri"]
+        assert client.post(f"/api/v1/runs/{second}/steps", json=step).status_code == 201
+        labels = client.get(
+            "/sparql", params={"query": f"SELECT ?l WHERE {{ <{data}> rdfs:label ?l }}"}
+        ).json()["results"]["bindings"]
+        assert [b["l"]["value"] for b in labels] == ["shared"]
