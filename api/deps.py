@@ -31,25 +31,29 @@ class ServerState:
     runs: OpenRuns
 
 
-def get_state(request: Request) -> ServerState:
+async def get_state(request: Request) -> ServerState:
     state: ServerState = request.app.state.kgrepo
     return state
 
 
-def get_repository(request: Request) -> Repository:
-    return get_state(request).repository
+async def get_repository(request: Request) -> Repository:
+    state: ServerState = request.app.state.kgrepo
+    return state.repository
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `kgrepo token create`")
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller: the owner and role of the bearer token, or an anonymous reader when the
-    settings allow anonymous reads. Raises Unauthenticated (401) otherwise."""
-    state = get_state(request)
+    settings allow anonymous reads. Raises Unauthenticated (401) otherwise.
+
+    Dependencies are ``async`` (they do not block: one indexed SQLite read) so that FastAPI runs
+    them on the event loop instead of sending each to the thread pool."""
+    state: ServerState = request.app.state.kgrepo
     if credentials is None:
         if request.headers.get("authorization"):
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
@@ -65,7 +69,7 @@ def get_principal(
 def require(role: Role) -> object:
     """A dependency that lets through principals with at least ``role`` (403 otherwise)."""
 
-    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if not principal.role.allows(role):
             if principal.name is None:  # anonymous: a token would help, so 401 rather than 403
                 raise Unauthenticated(f"this needs a token with the role {role.value}")
