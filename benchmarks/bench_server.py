@@ -20,10 +20,12 @@ Everything on 127.0.0.1, load generator on the same machine, each phase bounded 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -116,11 +118,52 @@ def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
+def worker_costs(quads: int, repeat: int = 100) -> dict[str, float]:
+    """What the killable query workers cost, on an in-memory store of ``quads`` quads: a query in
+    process, the same query through a warm worker, and through a worker re-forked after a write."""
+    from kgrepo.api.sparql_runner import GatedStore, QueryRequest, QueryRunner
+    from pyoxigraph import Literal, NamedNode, Quad, QueryResultsFormat
+
+    store = GatedStore(None)
+    graph, p = NamedNode("urn:g"), NamedNode("urn:p")
+    store.extend([Quad(NamedNode(f"urn:s{i}"), p, Literal(i), graph) for i in range(quads)])
+    query = "SELECT ?o WHERE { <urn:s5> <urn:p> ?o }"
+    runner = QueryRunner(store, workers=1, timeout=30)
+    try:
+        t = time.perf_counter()
+        for _ in range(repeat):
+            out = io.BytesIO()
+            store.raw.query(query, use_default_graph_as_union=True).serialize(
+                out, QueryResultsFormat.JSON
+            )
+        in_process = (time.perf_counter() - t) / repeat
+        runner.run(QueryRequest(query))
+        t = time.perf_counter()
+        for _ in range(repeat):
+            runner.run(QueryRequest(query))
+        warm = (time.perf_counter() - t) / repeat
+        forks = []
+        for i in range(10):
+            store.extend([Quad(NamedNode(f"urn:w{i}"), p, Literal(i), graph)])
+            t = time.perf_counter()
+            runner.run(QueryRequest(query))
+            forks.append(time.perf_counter() - t)
+    finally:
+        runner.close()
+    return {
+        "quads": quads,
+        "in_process_ms": in_process * 1e3,
+        "warm_worker_ms": warm * 1e3,
+        "after_write_ms": statistics.median(forks) * 1e3,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--worker-quads", type=int, default=300_000)
     args = parser.parse_args()
     results: dict[str, Any] = {
         "clients": args.clients,
@@ -306,6 +349,8 @@ def main() -> None:
             / results["sparql_oxigraph"]["qps"],
         }
         print(json.dumps(results["ratios"], indent=2))
+        results["workers"] = worker_costs(args.worker_quads)
+        print(f"query workers: {results['workers']}")
         if args.out:
             args.out.write_text(json.dumps(results, indent=2))
     finally:
