@@ -17,7 +17,8 @@ Why fork, and why it stays fast:
 - Writes go through :class:`GatedStore`, which counts them (a *generation*) and holds a lock that
   ``fork()`` also takes, so no write is half-done inside a snapshot. A worker serves queries for
   as long as the store has not changed since its fork; a query that finds its worker stale forks
-  a fresh one first (about 10-25 ms for a few hundred MB of store, measured in BENCHMARKS.md), so
+  a fresh one first (10-25 ms for a store of 300,000 quads on an idle machine, 50-70 ms under
+  heavy load: BENCHMARKS.md, "Server"), so
   a query always sees every write acknowledged before it arrived. A read-only workload pays one
   fork per worker, then only a pipe round trip (well under a millisecond) per query.
 - The child is only ever used for reading, exits with its parent (``PR_SET_PDEATHSIG``) and

@@ -13,6 +13,16 @@ from kgrepo.cli._core import main
 from kgrepo.errors import KgRepoError
 
 
+def _need_server_extra() -> None:
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "the server needs the 'server' extra: pip install 'kgrepo[server]'"
+        ) from None
+
+
 def _tokens_path(ctx: click.Context, tokens: str | None) -> str:
     if tokens is not None:
         return tokens
@@ -43,6 +53,7 @@ def serve(
     tokens: str | None,
 ) -> None:
     """Serve the repository: REST API (/api/v1), SPARQL (/sparql), docs (/docs)."""
+    _need_server_extra()
     import uvicorn
 
     from kgrepo.api.settings import Settings
@@ -109,6 +120,7 @@ def _demo_token(path: str) -> str | None:
 @main.group()
 def token() -> None:
     """API tokens of the server (stored hashed beside the repository)."""
+    _need_server_extra()
 
 
 @token.command("create")
