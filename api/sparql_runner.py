@@ -182,11 +182,13 @@ class QueryRunner:
         try:
             if worker is None or worker.generation != self.store.generation:
                 _stop(worker)
+                worker = None  # never put a stopped worker back, even if the fork fails
                 worker = self._fork()
             try:
                 worker.conn.send((request, self.max_rows))
             except OSError:  # an idle worker died (killed from outside): one fresh fork
                 _stop(worker)
+                worker = None
                 worker = self._fork()
                 worker.conn.send((request, self.max_rows))
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
@@ -195,7 +197,7 @@ class QueryRunner:
                 raise QueryTimeout(self.timeout)
             try:
                 outcome = worker.conn.recv()
-            except EOFError:  # the worker died (killed from outside, out of memory)
+            except (EOFError, OSError):  # the worker died (killed from outside, out of memory)
                 _stop(worker)
                 worker = None
                 raise StoreUnavailable("the query worker died; try again") from None
@@ -235,7 +237,8 @@ def _stop(worker: _Worker | None) -> None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(worker.pid, signal.SIGKILL)
-    os.waitpid(worker.pid, 0)
+    with contextlib.suppress(ChildProcessError):  # already reaped
+        os.waitpid(worker.pid, 0)
     worker.conn.close()
 
 
