@@ -1,6 +1,7 @@
 """From request bodies to kgrepo objects (whose constructors check every value), and path ids to
 IRIs. A path id is an absolute IRI (percent-encoded or not) or a short id relative to the
-repository's base: ``/runs/5f0c…`` is ``<base>run/5f0c…``.
+repository's base: ``/runs/5f0c…`` is ``<base>run/5f0c…``, ``/experiments/digits v2`` (encoded
+in the URL as any path) is the experiment named ``digits v2``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import kgrepo
 from kgrepo import reuse
 from kgrepo.artifacts import DATASET, Artifact, ArtifactRef
 from kgrepo.errors import InvalidInput
+from kgrepo.iris import segment
 from kgrepo.records import Cause, Executable, Trigger
 from kgrepo.repository import Repository
 
@@ -24,7 +26,10 @@ _TYPES = {"str": str, "int": int, "float": float, "bool": bool, "datetime": dt.d
 
 
 def iri(repo: Repository, area: str, value: str) -> NamedNode:
-    """The IRI a path id names (``area`` is ``run``, ``artifact``, ``experiment``…)."""
+    """The IRI a path id names (``area`` is ``run``, ``artifact``, ``experiment``…); an
+    experiment's short id is its name."""
+    if area == "experiment" and not _SCHEME.match(value):
+        return NamedNode(f"{repo.base}experiment/{segment(value)}")
     text = value if _SCHEME.match(value) else f"{repo.base}{area}/{value}"
     try:
         return NamedNode(text)

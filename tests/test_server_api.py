@@ -275,6 +275,15 @@ def test_lineage_questions_on_the_demo(writer: httpx.Client) -> None:
     assert trigger["cause"]
 
 
+def test_experiments_by_name(writer: httpx.Client) -> None:
+    created = writer.post("/api/v1/experiments", json={"name": "digits <v2>/b", "goal": "g"})
+    assert created.status_code == 201, created.text
+    got = writer.get("/api/v1/experiments/" + _id("digits <v2>/b"))
+    assert got.status_code == 200, got.text
+    assert got.json()["name"] == "digits <v2>/b"
+    assert got.json()["experiment"] == created.json()["iri"]
+
+
 def test_list_paginates_by_cursor(writer: httpx.Client) -> None:
     seen: list[str] = []
     cursor = None
