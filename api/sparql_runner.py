@@ -23,6 +23,17 @@ Why fork, and why it stays fast:
   fork per worker, then only a pipe round trip (well under a millisecond) per query.
 - The child is only ever used for reading, exits with its parent (``PR_SET_PDEATHSIG``) and
   never runs the parent's exit handlers.
+- The residual risk of forking a threaded process: a lock held at the instant of the fork by
+  another thread (a RocksDB background flush, a block-cache lookup of a concurrent in-process
+  read) stays locked in the child. Writes are fenced off by the gate; the rest is not. Should a
+  child block on such a lock, its query is stopped at the time limit like any runaway query (503)
+  and the next query gets a fresh worker: the server itself never stalls. A stress run (3 clients
+  recording over REST with in-process lineage reads, 2 clients querying, on-disk store, 40 s,
+  nearly every query re-forking) saw no such hang in 487 queries; BENCHMARKS.md's mixed figures
+  come from the same situation.
+- The alternative for an on-disk store, a RocksDB checkpoint (``Store.backup``) per write
+  generation opened read-only by the workers, has no such risk but costs 60-200 ms per refresh
+  (measured) and holds off writes while it is taken, so it was not chosen.
 
 The row limit is checked while the child serialises: results are written as SPARQL TSV (or
 N-Triples for graphs) through a writer that counts lines and aborts the evaluation past

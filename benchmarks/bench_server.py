@@ -245,6 +245,34 @@ def main() -> None:
 
             rest(0, [])  # warm-up
             runs, lat, elapsed = timed_loop(args.seconds, args.clients, rest)
+            # Mixed: the same recording with one client querying /sparql meanwhile, so that
+            # (nearly) every query follows a write and re-forks its worker.
+            mixed_lat: list[float] = []
+            statuses: dict[int, int] = {}
+            done = threading.Event()
+
+            def querier() -> None:
+                with httpx.Client(
+                    base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+                ) as http:
+                    while not done.is_set():
+                        t = time.perf_counter()
+                        r = http.get("/sparql", params={"query": "ASK { ?r a kg:Run }"})
+                        mixed_lat.append(time.perf_counter() - t)
+                        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+            thread = threading.Thread(target=querier)
+            thread.start()
+            mixed_runs, _, mixed_elapsed = timed_loop(args.seconds, args.clients, rest)
+            done.set()
+            thread.join()
+            results["mixed"] = {
+                "runs_per_s": mixed_runs / mixed_elapsed,
+                "query_p50_ms": percentile(mixed_lat, 0.5) * 1e3,
+                "query_p99_ms": percentile(mixed_lat, 0.99) * 1e3,
+                "statuses": statuses,
+            }
+            print(f"mixed (recording + 1 querier): {results['mixed']}")
             results["rest"] = {
                 "runs_per_s": runs / elapsed,
                 "p50_ms": percentile(lat, 0.5) * 1e3,
