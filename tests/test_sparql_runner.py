@@ -63,3 +63,18 @@ def test_limits(runner: QueryRunner) -> None:
         runner.run(QueryRequest("SELECT * WHERE { ?s ?p }"))
     with pytest.raises(NotAcceptable, match="SELECT results can be sent as"):
         runner.run(QueryRequest("SELECT * WHERE { ?s ?p ?o } LIMIT 1", accept=("image/png",)))
+
+
+def test_graphs_are_limited_and_converted(runner: QueryRunner) -> None:
+    with pytest.raises(ResultTooLarge):
+        runner.run(QueryRequest("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+    answer = runner.run(
+        QueryRequest(
+            "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3", accept=("application/ld+json",)
+        )
+    )
+    assert answer.media_type == "application/ld+json"
+    assert len(json.loads(answer.body)) == 3
+    default = runner.run(QueryRequest("DESCRIBE <urn:s1>"))
+    assert default.media_type == "text/turtle"
+    assert b"urn:s1" in default.body
