@@ -62,7 +62,7 @@ def serve(
         settings = Settings(
             store=None if memory else str(Path(ctx.obj["path"]).resolve()),
             base=ctx.obj["base"],
-            tokens=_tokens_path(ctx, tokens) if not memory or tokens else None,
+            tokens=_tokens_path(ctx, tokens),  # beside --repo, even for --memory
             anonymous_read=anonymous_read,
             query_timeout=query_timeout,
             max_rows=max_rows,
@@ -76,7 +76,7 @@ def serve(
             "--workers > 1 needs a store shared through a SPARQL server; the embedded store is "
             "opened by one process at a time"
         )
-    demo_token = _demo_token(settings.tokens_path) if demo and settings.tokens else None
+    demo_token = _demo_token(settings.tokens_path) if demo else None
     os.environ.update(settings.to_env())
     where = f"http://{host}:{port}"
     click.echo(f"kgrepo serving {settings.store or 'an in-memory store'} at {where}")
