@@ -18,10 +18,11 @@ from kgrepo import reuse
 from kgrepo.artifacts import DATASET, Artifact, ArtifactRef
 from kgrepo.errors import InvalidInput
 from kgrepo.iris import segment
-from kgrepo.records import Cause, Executable, Trigger
+from kgrepo.records import Executable, Trigger
 from kgrepo.repository import Repository
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_WITHOUT_CONCERNS = frozenset({"manual", "schedule", "other"})
 _TYPES = {"str": str, "int": int, "float": float, "bool": bool, "datetime": dt.datetime}
 
 
@@ -44,16 +45,17 @@ def executable(body: ExecutableIn | None) -> Executable | None:
 
 
 def trigger(body: TriggerIn | None, owner: str | None) -> Trigger:
+    """The run's trigger; who caused it defaults to the token's owner."""
     if body is None:
         return Trigger.manual(by=owner)
     make = getattr(Trigger, body.cause)
     by = body.by or owner
-    if Cause(make(None).cause) in (Cause.MANUAL, Cause.SCHEDULE, Cause.OTHER):
+    if body.cause in _WITHOUT_CONCERNS:
         if body.concerns is not None:
             raise InvalidInput("Trigger", "concerns", body.concerns, f"not used by a {body.cause}")
         result: Trigger = make(by, body.reason)
-        return result
-    result = make(by, body.reason, body.concerns)
+    else:
+        result = make(by, body.reason, body.concerns)
     return result
 
 

@@ -275,6 +275,22 @@ def test_lineage_questions_on_the_demo(writer: httpx.Client) -> None:
     assert trigger["cause"]
 
 
+def test_triggers(writer: httpx.Client) -> None:
+    body = {"cause": "data_change", "concerns": "file:///d.csv", "reason": "new data"}
+    run = _run(writer, trigger=body)
+    trigger = writer.get(f"/api/v1/runs/{run}/trigger").json()
+    assert trigger == {
+        "cause": "DataChange",
+        "by": "writer-user",
+        **{k: body[k] for k in ("reason", "concerns")},
+    }
+    refused = writer.post(
+        "/api/v1/runs",
+        json={"experiment": "digits", "trigger": {"cause": "manual", "concerns": "file:///x"}},
+    )
+    assert _problem(refused, 422, "invalid-input")["field"] == "concerns"
+
+
 def test_experiments_by_name(writer: httpx.Client) -> None:
     created = writer.post("/api/v1/experiments", json={"name": "digits <v2>/b", "goal": "g"})
     assert created.status_code == 201, created.text
