@@ -331,20 +331,10 @@ def test_custom_kind_flag_and_equivalent(writer: httpx.Client) -> None:
             "executable": {"name": "validate.py", "version": "1"},
             "inputs": [{"kind": "Dataset", "name": "d", "digest": "sha256:cd"}],
             "params": {"strict": True},
-            "outputs": [{"kind": "Model", "name": "checked"}],
-        },
-    )
-    assert step.status_code == 201, step.text
-    # A custom kind with a required attribute is produced without an executable: reusing outputs
-    # of such kinds fails in the core (reuse.load_artifact drops attributes; see the report).
-    custom = writer.post(
-        f"/api/v1/runs/{run}/steps",
-        json={
-            "name": "verdict",
             "outputs": [{"kind": "Validation", "name": "v1", "attributes": {"verdict": "pass"}}],
         },
     )
-    assert custom.status_code == 201, custom.text
+    assert step.status_code == 201, step.text
     writer.post(f"/api/v1/runs/{run}/end", json={})
     listed = writer.get("/api/v1/artifacts", params={"kind": "Validation"}).json()
     assert [i["attributes"]["verdict"] for i in listed["items"]] == ["pass"]
@@ -358,6 +348,15 @@ def test_custom_kind_flag_and_equivalent(writer: httpx.Client) -> None:
     ).json()
     assert found.get("found"), found
     assert found["found"] and found["execution"] == step.json()["iri"]
+    assert [o["kind"] for o in found["outputs"]] == ["Validation"]
+    # a recorded artifact of a kind with a required attribute, used again by its IRI
+    validation = step.json()["outputs"][0]
+    again = _run(writer)
+    reused = writer.post(
+        f"/api/v1/runs/{again}/steps", json={"name": "review", "inputs": [{"iri": validation}]}
+    )
+    assert reused.status_code == 201, reused.text
+    assert reused.json()["inputs"] == [validation]
     dataset = step.json()["inputs"][0]
     flagged = writer.post(f"/api/v1/artifacts/{_id(dataset)}/flags", json={"reason": "leaky"})
     assert flagged.status_code == 201
