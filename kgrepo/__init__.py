@@ -11,6 +11,9 @@ The questions users ask live in one module each, as functions taking the reposit
 sorted), :mod:`kgrepo.compare` (what differs between two runs or artifacts), :mod:`kgrepo.dag`
 (a run's steps) and :mod:`kgrepo.history` (triggers, runs since, an experiment's trace).
 
+:class:`kgrepo.Client` records into a kgrepo server (``kgrepo serve``) with the same API as an
+embedded repository: a script switches by changing the line that opens the repository.
+
 >>> import kgrepo
 >>> repo = kgrepo.Repository.in_memory()
 >>> exp = repo.experiment("digits", goal="recognise handwritten digits")
@@ -34,6 +37,7 @@ from kgrepo.artifacts import (
     Dataset,
     Model,
 )
+from kgrepo.client import Client
 from kgrepo.errors import (
     Conflict,
     InvalidInput,
@@ -63,6 +67,7 @@ __all__ = [
     "ArtifactKind",
     "ArtifactRef",
     "Cause",
+    "Client",
     "Conflict",
     "Dataset",
     "Executable",

@@ -131,5 +131,17 @@ def load_artifact(repo: Repository, iri: str) -> ArtifactRef:
     rows = repo.select(queries.text("artifact-info"), artifact=NamedNode(iri))
     kind = repo.kind(most_specific(repo, (r["type"] for r in rows)))
     first = rows[0]
-    artifact = Artifact(first["name"], kind=kind, uri=first.get("uri"), digest=first.get("digest"))
+    # The kind's attributes too: a kind may require some, and the description must validate.
+    values = {
+        row["property"]: row["value"]
+        for row in repo.select(queries.text("artifact-values"), artifact=NamedNode(iri))
+    }
+    attributes = {
+        a.name: values[a.predicate.value]
+        for a in kind.attributes.values()
+        if a.predicate.value in values
+    }
+    artifact = Artifact(
+        first["name"], kind=kind, uri=first.get("uri"), digest=first.get("digest"), **attributes
+    )
     return ArtifactRef(NamedNode(iri), artifact)

@@ -5,7 +5,14 @@ says otherwise. Each area of commands lives in its own module of this package an
 on the main group when imported here.
 """
 
-from kgrepo.cli import compare, dag, history, lineage, listing  # noqa: F401  (registers commands)
+from kgrepo.cli import (  # noqa: F401  (registers commands)
+    compare,
+    dag,
+    history,
+    lineage,
+    listing,
+    serve,
+)
 from kgrepo.cli._core import main
 
 __all__ = ["main"]

@@ -1,0 +1,208 @@
+"""Request and response bodies of ``/api/v1`` (pydantic; unknown fields are refused)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Scalar = str | int | float | bool
+Annotations = dict[str, Scalar]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class ExperimentIn(_In):
+    name: str = Field(min_length=1, examples=["digits"])
+    goal: str | None = Field(None, examples=["recognise handwritten digits"])
+    annotations: Annotations = Field(default_factory=dict, examples=[{"team": "vision"}])
+
+
+class ExperimentOut(BaseModel):
+    iri: str
+    name: str
+    goal: str | None = None
+
+
+class ExperimentSummary(BaseModel):
+    experiment: str = Field(examples=["https://kgrepo.example/experiment/digits"])
+    name: str = Field(examples=["digits"])
+    goal: str | None = None
+    created: dt.datetime
+    runs: int = Field(examples=[2])
+
+
+class TriggerIn(_In):
+    cause: Literal[
+        "manual", "schedule", "data_change", "code_change", "requirement_failure", "other"
+    ]
+    by: str | None = Field(None, description="who or what caused it (default: the token's owner)")
+    reason: str | None = None
+    concerns: str | None = Field(None, description="IRI of what changed")
+
+
+class WorkflowIn(_In):
+    name: str = Field(min_length=1)
+    version: str | None = None
+    uri: str | None = None
+
+
+class RunIn(_In):
+    experiment: str = Field(min_length=1, description="experiment name", examples=["digits"])
+    trigger: TriggerIn | None = Field(
+        None, examples=[{"cause": "schedule", "reason": "monthly retraining"}]
+    )
+    config: dict[str, Any] = Field(default_factory=dict, examples=[{"seed": 7}])
+    workflow: WorkflowIn | None = None
+    name: str | None = None
+    annotations: Annotations = Field(default_factory=dict)
+
+
+class RunOut(BaseModel):
+    iri: str
+    experiment: str
+    status: str = Field(examples=["Running"])
+    agent: str | None = Field(None, description="recorded as prov:wasAssociatedWith")
+
+
+class RunEnd(_In):
+    status: Literal["Succeeded", "Failed"] = "Succeeded"
+    error: str | None = Field(None, description="the error message of a failed run")
+
+
+class ExecutableIn(_In):
+    name: str = Field(min_length=1, examples=["train.py"])
+    version: str | None = Field(None, examples=["2.1.0"])
+    uri: str | None = None
+    digest: str | None = None
+    description: str | None = None
+
+
+class ArtifactIn(_In):
+    """A new artifact description, or ``{"iri": ...}`` for one already recorded."""
+
+    iri: str | None = Field(None, description="an artifact already recorded (nothing else then)")
+    kind: str = Field("Artifact", examples=["Dataset"])
+    name: str | None = Field(None, examples=["digits"])
+    uri: str | None = Field(None, examples=["file:///data/digits.csv"])
+    digest: str | None = Field(None, examples=["sha256:9f86d081"])
+    version: str | None = None
+    description: str | None = None
+    annotations: Annotations = Field(default_factory=dict)
+    attributes: dict[str, Scalar] = Field(
+        default_factory=dict, description="the kind's attributes", examples=[{"algorithm": "SVC"}]
+    )
+    characteristics: dict[str, Scalar] = Field(
+        default_factory=dict, description="Dataset characteristics", examples=[{"rows": 1797}]
+    )
+
+
+class MetricIn(_In):
+    name: str = Field(min_length=1, examples=["accuracy"])
+    value: float = Field(examples=[0.97])
+    of: str | None = Field(
+        None,
+        description="what it measures: 'outputs[i]', 'inputs[i]' or an artifact IRI",
+        examples=["outputs[0]"],
+    )
+    scope: str | None = None
+
+
+class StepIn(_In):
+    """A whole step in one request, written atomically when it is received."""
+
+    name: str = Field(min_length=1, examples=["train"])
+    kind: str = Field("transform", examples=["train"])
+    executable: ExecutableIn | None = None
+    after: list[str] | None = Field(
+        None, description="IRIs of earlier steps of this run (default: the last one)"
+    )
+    inputs: list[ArtifactIn] = Field(default_factory=list)
+    outputs: list[ArtifactIn] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict, examples=[{"C": 1.0, "kernel": "rbf"}])
+    metrics: list[MetricIn] = Field(default_factory=list)
+    annotations: Annotations = Field(default_factory=dict)
+    status: Literal["Succeeded", "Failed"] = "Succeeded"
+    error: str | None = None
+
+
+class StepOut(BaseModel):
+    iri: str
+    status: str
+    inputs: list[str]
+    outputs: list[str]
+    metrics: list[str]
+
+
+class AttributeIn(_In):
+    type: Literal["str", "int", "float", "bool", "datetime"]
+    required: bool = False
+
+
+class KindIn(_In):
+    name: str = Field(examples=["Validation"])
+    parent: str = "Artifact"
+    description: str | None = None
+    attributes: dict[str, AttributeIn] = Field(
+        default_factory=dict, examples=[{"verdict": {"type": "str", "required": True}}]
+    )
+
+
+class KindOut(BaseModel):
+    name: str
+    iri: str
+    parent: str | None
+    attributes: dict[str, str]
+
+
+class FlagIn(_In):
+    reason: str = Field(min_length=1, examples=["labels leak into the features"])
+
+
+class FlagOut(BaseModel):
+    flag: str = Field(description="IRI of the flag (a graph of its own)")
+
+
+class OutputOut(BaseModel):
+    iri: str
+    name: str
+    kind: str
+
+
+class EquivalentOut(BaseModel):
+    found: bool
+    execution: str | None = Field(None, description="the earlier equivalent execution")
+    run: str | None = None
+    outputs: list[OutputOut] = Field(default_factory=list, description="reusable outputs")
+
+
+class EquivalentIn(_In):
+    executable: ExecutableIn
+    inputs: list[ArtifactIn]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+__all__ = [
+    "ArtifactIn",
+    "EquivalentIn",
+    "EquivalentOut",
+    "ExecutableIn",
+    "ExperimentIn",
+    "ExperimentOut",
+    "ExperimentSummary",
+    "FlagIn",
+    "FlagOut",
+    "KindIn",
+    "KindOut",
+    "MetricIn",
+    "RunEnd",
+    "RunIn",
+    "RunOut",
+    "StepIn",
+    "StepOut",
+    "TriggerIn",
+    "WorkflowIn",
+]

@@ -1,0 +1,191 @@
+"""``/api/v1``: experiments, runs (start, read, end) and their steps.
+
+Every write is attributed to the token's owner: a run started here has them as its agent
+(``prov:wasAssociatedWith``, on the run and each of its executions) and, unless the request
+names someone else, as the one who triggered it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from kgrepo.api import convert, problems
+from kgrepo.api.deps import Reader, Repo, State, Writer
+from kgrepo.api.models import (
+    ExperimentIn,
+    ExperimentOut,
+    ExperimentSummary,
+    MetricIn,
+    RunEnd,
+    RunIn,
+    RunOut,
+    StepIn,
+    StepOut,
+)
+
+from kgrepo import _resolve, history
+from kgrepo.artifacts import ArtifactRef
+from kgrepo.errors import InvalidInput, NotFound
+from kgrepo.recording import Run
+from kgrepo.records import Agent, Status, Workflow
+from kgrepo.repository import Repository
+from kgrepo.results import RunSummary
+
+router = APIRouter(responses=problems.responses(401, 403, 404, 409, 413, 422))
+_REF = re.compile(r"(inputs|outputs)\[(\d+)\]\Z")
+
+
+@router.post("/experiments", status_code=201, tags=["experiments"], response_model=ExperimentOut)
+def create_experiment(body: ExperimentIn, repo: Repo, principal: Writer) -> ExperimentOut:
+    """Creates the experiment (or returns it, adding a missing goal and new annotations)."""
+    exp = repo.experiment(body.name, goal=body.goal, annotations=body.annotations or None)
+    return ExperimentOut(iri=exp.iri.value, name=exp.name, goal=exp.goal)
+
+
+@router.get("/experiments", tags=["experiments"])
+def list_experiments(repo: Repo, principal: Reader) -> list[ExperimentSummary]:
+    """Every experiment: IRI, name, goal, creation time, number of runs."""
+    return [ExperimentSummary(**row) for row in repo.experiments()]
+
+
+@router.get("/experiments/{experiment:path}/runs", tags=["experiments"])
+def experiment_runs(experiment: str, repo: Repo, principal: Reader) -> history.RunHistory:
+    """The experiment's runs (FR7): status, start, trigger."""
+    return history.runs_since(repo, _experiment(repo, experiment))
+
+
+@router.get("/experiments/{experiment:path}", tags=["experiments"])
+def get_experiment(experiment: str, repo: Repo, principal: Reader) -> ExperimentSummary:
+    """An experiment: IRI, name, goal, creation time, number of runs."""
+    node = _experiment(repo, experiment)
+    for row in repo.experiments():
+        if row["experiment"] == node.value:
+            return ExperimentSummary(**row)
+    raise NotFound(f"no experiment <{node.value}>")
+
+
+@router.post("/runs", status_code=201, tags=["runs"], response_model=RunOut)
+def start_run(body: RunIn, state: State, principal: Writer) -> RunOut:
+    """Starts a run (written at once, marked running); end it with ``POST /runs/{run}/end``."""
+    repo = state.repository
+    agent = Agent(principal.name) if principal.name else None
+    exp = repo.experiment(body.experiment)
+    run = exp.run(
+        trigger=convert.trigger(body.trigger, principal.name),
+        config=body.config,
+        workflow=Workflow(**body.workflow.model_dump()) if body.workflow else None,
+        agent=agent,
+        name=body.name,
+        annotations=body.annotations or None,
+    )
+    run.start()
+    state.runs.add(run)
+    return _run_out(run)
+
+
+@router.get("/runs/{run:path}/status", tags=["runs"])
+def run_status(run: str, repo: Repo, principal: Reader) -> RunSummary:
+    """The run's summary: experiment, status, start and end, trigger."""
+    node = _resolve.require(repo, convert.iri(repo, "run", run), "run")
+    return history.run_summary(repo, node)
+
+
+@router.post("/runs/{run:path}/end", tags=["runs"], response_model=RunOut)
+async def end_run(run: str, body: RunEnd, state: State, principal: Writer) -> RunOut:
+    """Ends an open run with its final status (and error message, for a failed run)."""
+    handle = state.runs.get(convert.iri(state.repository, "run", run))
+    error = RuntimeError(body.error) if body.error else None
+    if error is not None and body.status != "Failed":
+        raise InvalidInput("Run", "error", body.error, "only a failed run has an error")
+    await run_in_threadpool(handle.end, Status(body.status), error)
+    state.runs.close(handle)
+    return _run_out(handle)
+
+
+@router.post("/runs/{run:path}/steps", status_code=201, tags=["runs"], response_model=StepOut)
+def record_step(run: str, body: StepIn, state: State, principal: Writer) -> StepOut:
+    """Records a whole step (an execution) of an open run in one atomic write: inputs, outputs,
+    parameters, metrics. Bad input fails the request and writes nothing."""
+    repo = state.repository
+    handle = state.runs.get(convert.iri(repo, "run", run))
+    entity = f"Step {body.name!r}"
+    inputs = [convert.artifact(repo, a, entity) for a in body.inputs]
+    outputs = [convert.artifact(repo, a, entity) for a in body.outputs]
+    after = None if body.after is None else [state.runs.step(handle, a) for a in body.after]
+    step = handle.step(
+        body.name,
+        kind=body.kind,
+        executable=convert.executable(body.executable),
+        after=after,
+        annotations=body.annotations or None,
+    )
+    # Checked before entering the step: bad input must not leave a failed step behind.
+    _check_metrics(body.metrics, len(inputs), len(outputs), entity)
+    # Not `with step`: an exception there records the step as failed, but bad input must write
+    # nothing. A step is written only when it ends, so dropping it unended writes nothing.
+    step.__enter__()
+    used = [step.use(a) for a in inputs]
+    made = [step.produce(a) for a in outputs]
+    if body.params:
+        step.set_param_dict(body.params)
+    metrics = [_metric(repo, step, m, used, made) for m in body.metrics]
+    if body.status == "Failed":
+        failure = RuntimeError(body.error or "failed")
+        step.__exit__(RuntimeError, failure, None)
+    elif body.error is not None:
+        raise InvalidInput(entity, "error", body.error, "only a failed step has an error")
+    else:
+        step.__exit__(None, None, None)
+    state.runs.add_step(handle, step)
+    assert step.status is not None
+    return StepOut(
+        iri=step.iri.value,
+        status=step.status.value,
+        inputs=[r.iri.value for r in used],
+        outputs=[r.iri.value for r in made],
+        metrics=[r.iri.value for r in metrics],
+    )
+
+
+def _check_metrics(metrics: list[MetricIn], inputs: int, outputs: int, entity: str) -> None:
+    for m in metrics:
+        match = _REF.match(m.of or "")
+        if match and int(match.group(2)) >= (inputs if match.group(1) == "inputs" else outputs):
+            raise InvalidInput(entity, f"metric {m.name!r} of", m.of, "no such input or output")
+
+
+def _metric(
+    repo: Repository, step: Any, m: MetricIn, used: list[ArtifactRef], made: list[ArtifactRef]
+) -> ArtifactRef:
+    of = None
+    if m.of is not None:
+        match = _REF.match(m.of)
+        if match:
+            of = (used if match.group(1) == "inputs" else made)[int(match.group(2))]
+        else:
+            from kgrepo import reuse
+
+            node = _resolve.require(repo, convert.iri(repo, "artifact", m.of), "artifact")
+            of = reuse.load_artifact(repo, node.value)
+    ref: ArtifactRef = step.log_metric(m.name, m.value, of=of, scope=m.scope)
+    return ref
+
+
+def _experiment(repo: Repository, value: str) -> Any:
+    node = convert.iri(repo, "experiment", value)
+    return _resolve.require(repo, node, "experiment")
+
+
+def _run_out(run: Run) -> RunOut:
+    return RunOut(
+        iri=run.iri.value,
+        experiment=run.experiment.iri.value,
+        status=run.status.value if run.status else "NotStarted",
+        agent=run.agent.name if run.agent else None,
+    )
+
+
+__all__ = ["router"]

@@ -1,0 +1,389 @@
+"""Server benchmark: recording over REST vs in process, and /sparql vs a raw ``oxigraph serve``.
+
+    python benchmarks/bench_server.py [--seconds 8] [--clients 4] [--out results.json]
+
+Everything on 127.0.0.1, load generator on the same machine, each phase bounded in time.
+
+``in-process recording``
+    ``Repository.open(<tmp>)``, one run = start, 2 steps (a dataset in, a model and a metric out,
+    3 parameters), end: the baseline of the floor "REST at least half the in-process rate".
+``REST recording``
+    the same run through ``kgrepo serve`` (embedded store, 1 worker): 4 requests per run
+    (``POST /runs``, 2 × ``POST /runs/{run}/steps``, ``POST /runs/{run}/end``) from ``--clients``
+    threads, each with its own keep-alive connection; runs/s and p50/p99 per request.
+``/sparql lineage query``
+    the model-upstream query (``ontology/queries``-style, ``prov:wasGeneratedBy/prov:used``) for one
+    model, from ``--clients`` threads, against ``kgrepo serve`` and against ``oxigraph serve
+    --union-default-graph`` on a copy of the same store (the ceiling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from kgrepo.api.tokens import Role, TokenStore
+
+import kgrepo
+
+LINEAGE = """PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT DISTINCT ?data WHERE { <MODEL> (prov:wasGeneratedBy/prov:used)+ ?data }"""
+
+
+def step_body(i: int, n: int) -> dict[str, Any]:
+    return {
+        "name": f"step-{n}",
+        "kind": "train",
+        "executable": {"name": "train.py", "version": "1.0"},
+        "inputs": [{"kind": "Dataset", "name": "data", "digest": f"sha256:{i:08x}{n:02x}"}],
+        "outputs": [{"kind": "Model", "name": "model", "attributes": {"algorithm": "SVC"}}],
+        "params": {"C": 1.0 + i, "kernel": "rbf", "seed": n},
+        "metrics": [{"name": "accuracy", "value": 0.9, "of": "outputs[0]"}],
+    }
+
+
+def record_in_process(repo: kgrepo.Repository, i: int) -> None:
+    exp = repo.experiment("bench")
+    with exp.run(config={"seed": i}) as run:
+        for n in range(2):
+            with run.step(
+                f"step-{n}", kind="train", executable=kgrepo.Executable("train.py", version="1.0")
+            ) as step:
+                step.use(kgrepo.Dataset("data", digest=f"sha256:{i:08x}{n:02x}"))
+                step.set_params(C=1.0 + i, kernel="rbf", seed=n)
+                model = step.produce(kgrepo.Model("model", algorithm="SVC"))
+                step.log_metric("accuracy", 0.9, of=model)
+
+
+def timed_loop(
+    seconds: float, clients: int, work: Callable[[int, list[float]], int]
+) -> tuple[int, list[float], float]:
+    """Runs ``work(client, latencies)`` in ``clients`` threads until ``seconds`` pass; returns the
+    number of units done, the latencies and the elapsed time."""
+    stop = time.monotonic() + seconds
+    done = [0] * clients
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+
+    def loop(c: int) -> None:
+        while time.monotonic() < stop:
+            done[c] += work(c, latencies[c])
+
+    threads = [threading.Thread(target=loop, args=(c,)) for c in range(clients)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done), [x for lat in latencies for x in lat], time.monotonic() - start
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+def worker_costs(quads: int, repeat: int = 100) -> dict[str, float]:
+    """What the killable query workers cost, on an in-memory store of ``quads`` quads: a query in
+    process, the same query through a warm worker, and through a worker re-forked after a write."""
+    from kgrepo.api.sparql_runner import GatedStore, QueryRequest, QueryRunner
+    from pyoxigraph import Literal, NamedNode, Quad, QueryResultsFormat
+
+    store = GatedStore(None)
+    graph, p = NamedNode("urn:g"), NamedNode("urn:p")
+    store.extend([Quad(NamedNode(f"urn:s{i}"), p, Literal(i), graph) for i in range(quads)])
+    query = "SELECT ?o WHERE { <urn:s5> <urn:p> ?o }"
+    runner = QueryRunner(store, workers=1, timeout=30)
+    try:
+        t = time.perf_counter()
+        for _ in range(repeat):
+            out = io.BytesIO()
+            store.raw.query(query, use_default_graph_as_union=True).serialize(
+                out, QueryResultsFormat.JSON
+            )
+        in_process = (time.perf_counter() - t) / repeat
+        runner.run(QueryRequest(query))
+        t = time.perf_counter()
+        for _ in range(repeat):
+            runner.run(QueryRequest(query))
+        warm = (time.perf_counter() - t) / repeat
+        forks = []
+        for i in range(10):
+            store.extend([Quad(NamedNode(f"urn:w{i}"), p, Literal(i), graph)])
+            t = time.perf_counter()
+            runner.run(QueryRequest(query))
+            forks.append(time.perf_counter() - t)
+    finally:
+        runner.close()
+    return {
+        "quads": quads,
+        "in_process_ms": in_process * 1e3,
+        "warm_worker_ms": warm * 1e3,
+        "after_write_ms": statistics.median(forks) * 1e3,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--worker-quads", type=int, default=300_000)
+    args = parser.parse_args()
+    results: dict[str, Any] = {
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "cpus": os.cpu_count(),
+    }
+    tmp = Path(tempfile.mkdtemp(prefix="kgrepo-bench-server-"))
+    try:
+        # -- in process ---------------------------------------------------------------------
+        repo = kgrepo.Repository.open(tmp / "inproc")
+        record_in_process(repo, 0)  # warm-up
+        lock = threading.Lock()
+        counter = iter(range(1, 10**9))
+
+        def in_process(c: int, lat: list[float]) -> int:
+            with lock:
+                i = next(counter)
+            t = time.perf_counter()
+            record_in_process(repo, i)
+            lat.append(time.perf_counter() - t)
+            return 1
+
+        runs, lat, elapsed = timed_loop(args.seconds, 1, in_process)
+        results["in_process"] = {"runs_per_s": runs / elapsed, "p50_ms": percentile(lat, 0.5) * 1e3}
+        repo.close()
+        print(f"in-process recording: {runs / elapsed:.1f} runs/s (1 thread)")
+
+        # -- REST ---------------------------------------------------------------------------
+        store = tmp / "served"
+        tokens = TokenStore(str(store) + ".tokens.sqlite")
+        token = tokens.create("bench", Role.ADMIN).token
+        tokens.close()
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KGREPO_")}
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from kgrepo.cli import main; main()",
+                "--repo",
+                str(store),
+                "serve",
+                "--port",
+                str(port),
+                "--demo",
+                "--max-rows",
+                "1000000",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_up(url + "/healthz", server)
+            clients = [
+                httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+                for _ in range(args.clients)
+            ]
+
+            def rest(c: int, lat: list[float]) -> int:
+                http = clients[c]
+                with lock:
+                    i = next(counter)
+
+                def call(path: str, body: Any) -> Any:
+                    t = time.perf_counter()
+                    r = http.post(path, json=body)
+                    lat.append(time.perf_counter() - t)
+                    r.raise_for_status()
+                    return r.json()
+
+                run = call("/api/v1/runs", {"experiment": "bench", "config": {"seed": i}})["iri"]
+                rid = run.rsplit("/", 1)[1]
+                for n in range(2):
+                    call(f"/api/v1/runs/{rid}/steps", step_body(i, n))
+                call(f"/api/v1/runs/{rid}/end", {"status": "Succeeded"})
+                return 1
+
+            rest(0, [])  # warm-up
+            runs, lat, elapsed = timed_loop(args.seconds, args.clients, rest)
+            # Mixed: the same recording with one client querying /sparql meanwhile, so that
+            # (nearly) every query follows a write and re-forks its worker.
+            mixed_lat: list[float] = []
+            statuses: dict[int, int] = {}
+            done = threading.Event()
+
+            def querier() -> None:
+                with httpx.Client(
+                    base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+                ) as http:
+                    while not done.is_set():
+                        t = time.perf_counter()
+                        r = http.get("/sparql", params={"query": "ASK { ?r a kg:Run }"})
+                        mixed_lat.append(time.perf_counter() - t)
+                        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+            thread = threading.Thread(target=querier)
+            thread.start()
+            mixed_runs, _, mixed_elapsed = timed_loop(args.seconds, args.clients, rest)
+            done.set()
+            thread.join()
+            results["mixed"] = {
+                "runs_per_s": mixed_runs / mixed_elapsed,
+                "query_p50_ms": percentile(mixed_lat, 0.5) * 1e3,
+                "query_p99_ms": percentile(mixed_lat, 0.99) * 1e3,
+                "statuses": statuses,
+            }
+            print(f"mixed (recording + 1 querier): {results['mixed']}")
+            results["rest"] = {
+                "runs_per_s": runs / elapsed,
+                "p50_ms": percentile(lat, 0.5) * 1e3,
+                "p99_ms": percentile(lat, 0.99) * 1e3,
+                "requests": len(lat),
+            }
+            p50, p99 = percentile(lat, 0.5) * 1e3, percentile(lat, 0.99) * 1e3
+            print(
+                f"REST recording: {runs / elapsed:.1f} runs/s, p50 {p50:.1f} ms, "
+                f"p99 {p99:.1f} ms per request ({args.clients} clients)"
+            )
+            model = (
+                clients[0]
+                .get("/api/v1/artifacts", params={"kind": "Model", "limit": 1})
+                .json()["items"][0]["iri"]
+            )
+            query = LINEAGE.replace("MODEL", model)
+
+            def sparql_on(base: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
+                https = [
+                    httpx.Client(base_url=base, headers=headers, timeout=60)
+                    for _ in range(args.clients)
+                ]
+
+                def one(c: int, lat: list[float]) -> int:
+                    t = time.perf_counter()
+                    r = https[c].get(
+                        path,
+                        params={"query": query},
+                        headers={"Accept": "application/sparql-results+json"},
+                    )
+                    lat.append(time.perf_counter() - t)
+                    r.raise_for_status()
+                    return 1
+
+                rows = len(
+                    https[0]
+                    .get(
+                        path,
+                        params={"query": query},
+                        headers={"Accept": "application/sparql-results+json"},
+                    )
+                    .json()["results"]["bindings"]
+                )
+                n, lat, elapsed = timed_loop(args.seconds, args.clients, one)
+                for h in https:
+                    h.close()
+                return {
+                    "qps": n / elapsed,
+                    "p50_ms": percentile(lat, 0.5) * 1e3,
+                    "p99_ms": percentile(lat, 0.99) * 1e3,
+                    "rows": rows,
+                }
+
+            results["sparql_kgrepo"] = sparql_on(
+                url, "/sparql", {"Authorization": f"Bearer {token}"}
+            )
+            print(f"/sparql lineage on kgrepo serve: {results['sparql_kgrepo']}")
+            for http in clients:
+                http.close()
+        finally:
+            server.terminate()
+            server.wait(30)
+
+        # -- raw oxigraph serve on a copy of the same store ------------------------------------
+        dump = tmp / "served.nq"
+        with kgrepo.Repository.open(store) as served, dump.open("wb") as f:
+            served.dump(f, "nquads")
+        oxi = Path(sys.executable).parent / "oxigraph"
+        raw = tmp / "raw"
+        subprocess.run(
+            [str(oxi), "load", "--location", str(raw), "--file", str(dump)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        port = free_port()
+        ceiling = subprocess.Popen(
+            [
+                str(oxi),
+                "serve-read-only",
+                "--location",
+                str(raw),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--union-default-graph",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_up(f"http://127.0.0.1:{port}/", ceiling)
+            results["sparql_oxigraph"] = sparql_on(f"http://127.0.0.1:{port}", "/query", {})
+            print(f"/query lineage on oxigraph serve: {results['sparql_oxigraph']}")
+        finally:
+            ceiling.terminate()
+            ceiling.wait(30)
+        results["ratios"] = {
+            "rest_over_in_process": results["rest"]["runs_per_s"]
+            / results["in_process"]["runs_per_s"],
+            "sparql_over_oxigraph": results["sparql_kgrepo"]["qps"]
+            / results["sparql_oxigraph"]["qps"],
+        }
+        print(json.dumps(results["ratios"], indent=2))
+        results["workers"] = worker_costs(args.worker_quads)
+        print(f"query workers: {results['workers']}")
+        if args.out:
+            args.out.write_text(json.dumps(results, indent=2))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The query workers of ``/sparql`` on their own: snapshots follow writes, limits stop queries,
+a dead worker is replaced."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+from kgrepo.api.problems import NotAcceptable, QueryTimeout, ResultTooLarge
+from kgrepo.api.sparql_runner import GatedStore, QueryRequest, QueryRunner
+from pyoxigraph import Literal, NamedNode, Quad
+
+from kgrepo.errors import QuerySyntaxError
+
+P = NamedNode("urn:p")
+G = NamedNode("urn:g")
+
+
+@pytest.fixture
+def runner() -> Iterator[QueryRunner]:
+    store = GatedStore(None)
+    store.extend([Quad(NamedNode(f"urn:s{i}"), P, Literal(i), G) for i in range(200)])
+    pool = QueryRunner(store, workers=1, timeout=1.0, max_rows=100)
+    yield pool
+    pool.close()
+
+
+def _values(runner: QueryRunner, query: str) -> list[str]:
+    answer = runner.run(QueryRequest(query))
+    assert answer.media_type == "application/sparql-results+json"
+    rows = json.loads(answer.body)["results"]["bindings"]
+    return [b["o"]["value"] for b in rows]
+
+
+def test_a_query_sees_every_write_before_it(runner: QueryRunner) -> None:
+    assert _values(runner, "SELECT ?o WHERE { <urn:new> <urn:p> ?o }") == []
+    runner.store.extend([Quad(NamedNode("urn:new"), P, Literal("fresh"), G)])
+    assert _values(runner, "SELECT ?o WHERE { <urn:new> <urn:p> ?o }") == ["fresh"]
+
+
+def test_a_dead_worker_is_replaced(runner: QueryRunner) -> None:
+    assert _values(runner, "SELECT ?o WHERE { <urn:s1> <urn:p> ?o }") == ["1"]
+    worker = runner._slots.queue[0]
+    assert worker is not None
+    os.kill(worker.pid, signal.SIGKILL)
+    time.sleep(0.1)
+    assert _values(runner, "SELECT ?o WHERE { <urn:s2> <urn:p> ?o }") == ["2"]
+
+
+def test_limits(runner: QueryRunner) -> None:
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="longer than 1 s"):
+        runner.run(QueryRequest("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"))
+    assert time.monotonic() - started < 3
+    with pytest.raises(ResultTooLarge, match="more than 100 rows"):
+        runner.run(QueryRequest("SELECT * WHERE { ?s ?p ?o }"))
+    assert len(_values(runner, "SELECT ?o WHERE { ?s ?p ?o } LIMIT 100")) == 100
+    with pytest.raises(QuerySyntaxError, match="error at 1:"):
+        runner.run(QueryRequest("SELECT * WHERE { ?s ?p }"))
+    with pytest.raises(NotAcceptable, match="SELECT results can be sent as"):
+        runner.run(QueryRequest("SELECT * WHERE { ?s ?p ?o } LIMIT 1", accept=("image/png",)))
+
+
+def test_graphs_are_limited_and_converted(runner: QueryRunner) -> None:
+    with pytest.raises(ResultTooLarge):
+        runner.run(QueryRequest("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+    answer = runner.run(
+        QueryRequest(
+            "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 3", accept=("application/ld+json",)
+        )
+    )
+    assert answer.media_type == "application/ld+json"
+    assert len(json.loads(answer.body)) == 3
+    default = runner.run(QueryRequest("DESCRIBE <urn:s1>"))
+    assert default.media_type == "text/turtle"
+    assert b"urn:s1" in default.body
