@@ -56,7 +56,10 @@ class Settings:
     def __post_init__(self) -> None:
         if self.remote and self.tokens is None:
             raise InvalidInput(
-                "Settings", "tokens", None, "a store at a URL needs a token file shared by the workers"
+                "Settings",
+                "tokens",
+                None,
+                "a store at a URL needs a token file shared by the workers",
             )
         if self.workers > 1 and not self.remote:
             raise InvalidInput(

@@ -66,7 +66,9 @@ class RemoteQueryRunner:
         ResultTooLarge, QueryTimeout, ServerBusy or StoreUnavailable."""
         deadline = time.monotonic() + self.timeout
         if not self._slots.acquire(timeout=self.timeout):
-            raise ServerBusy(f"every query slot stayed busy for {self.timeout:g} s; try again later")
+            raise ServerBusy(
+                f"every query slot stayed busy for {self.timeout:g} s; try again later"
+            )
         try:
             try:
                 media, body = self._fetch(request, deadline)

@@ -11,7 +11,7 @@ from kgrepo.errors import InvalidState, NotFound
 from kgrepo.recording import Run
 
 _STEPS = """
-SELECT ?step ?name ?status WHERE { ?run kg:hasExecution ?step .
+SELECT ?run ?step ?name ?status WHERE { ?run kg:hasExecution ?step .
   ?step rdfs:label ?name ; kg:status ?status } ORDER BY ?step"""
 
 
@@ -42,22 +42,20 @@ def test_a_resumed_run_continues_where_the_store_says(repo: kgrepo.Repository) -
         ("3", "train"),
         ("4", "score"),
     ]
-    follows = repo.select(
-        "SELECT ?a ?b WHERE { ?a kg:follows ?b } ORDER BY ?a", run=run.iri
-    )
+    follows = repo.select("SELECT ?a ?b WHERE { ?a kg:follows ?b } ORDER BY ?a")
     assert [(f["a"].rsplit("/", 1)[1], f["b"].rsplit("/", 1)[1]) for f in follows] == [
         ("2", "1"),
         ("3", "1"),
         ("4", "3"),
     ]
-    consumed = repo.select("SELECT ?a WHERE { ?run kg:consumed ?a }", run=run.iri)
+    consumed = repo.select("SELECT ?run ?a WHERE { ?run kg:consumed ?a }", run=run.iri)
     assert consumed == []
-    status = repo.select("SELECT ?s ?agent WHERE { ?run kg:status ?s }", run=run.iri)
+    status = repo.select("SELECT ?run ?s WHERE { ?run kg:status ?s }", run=run.iri)
     assert [r["s"].rsplit("#", 1)[1] for r in status] == ["Succeeded"]
-    ended = repo.select("SELECT ?t WHERE { ?run prov:endedAtTime ?t }", run=run.iri)
+    ended = repo.select("SELECT ?run ?t WHERE { ?run prov:endedAtTime ?t }", run=run.iri)
     assert len(ended) == 1
     agents = repo.select(
-        "SELECT DISTINCT ?agent WHERE { ?step prov:wasAssociatedWith ?agent }",
+        "SELECT DISTINCT ?step ?agent WHERE { ?step prov:wasAssociatedWith ?agent }",
         step=NamedNode(run.iri.value + "/execution/4"),
     )
     assert len(agents) == 1 and agents[0]["agent"].endswith("alice")

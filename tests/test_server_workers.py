@@ -105,9 +105,8 @@ import kgrepo
 url, token, who, runs, steps = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:6])
 acked = []
 client = kgrepo.Client(url, token=token)
-client._http = httpx.Client(
-    base_url=url, headers=client._http.headers, timeout=30, limits=httpx.Limits(max_keepalive_connections=0)
-)
+fresh = httpx.Limits(max_keepalive_connections=0)
+client._http = httpx.Client(base_url=url, headers=client._http.headers, timeout=30, limits=fresh)
 exp = client.experiment("shared-" + who)
 for r in range(runs):
     with exp.run(config={"client": who, "run": r}) as run:
@@ -122,21 +121,21 @@ print(json.dumps(acked))
 """
 
 _RUN = """
-SELECT ?status (COUNT(DISTINCT ?step) AS ?steps) (COUNT(DISTINCT ?ended) AS ?ends)
+SELECT ?run ?status (COUNT(DISTINCT ?step) AS ?steps) (COUNT(DISTINCT ?ended) AS ?ends)
        (COUNT(DISTINCT ?out) AS ?outputs) (COUNT(DISTINCT ?follows) AS ?links)
 WHERE {
   ?run kg:status ?status ; prov:endedAtTime ?ended .
   OPTIONAL { ?run kg:hasExecution ?step . ?step kg:status kg:Succeeded .
     OPTIONAL { ?out kg:generatedBy ?step }
     OPTIONAL { ?step kg:follows ?follows } }
-} GROUP BY ?status"""
+} GROUP BY ?run ?status"""
 
 
 def test_concurrent_clients_on_two_workers(deployment: Deployment) -> None:
+    counts = (str(RUNS), str(STEPS))
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _CLIENT, deployment.url, deployment.writer, str(i)]
-            + [str(RUNS), str(STEPS)],
+            [sys.executable, "-c", _CLIENT, deployment.url, deployment.writer, str(i), *counts],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
