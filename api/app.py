@@ -2,6 +2,13 @@
 store (and the token store and the query workers) and closes them at shutdown. Nothing happens at
 import time, so tests build as many apps, on as many stores, as they like.
 
+The store is embedded (a directory, or memory; one worker process) or a SPARQL server (an
+``http(s)://`` URL, :meth:`kgrepo.Repository.connect`), which several workers share: ``kgrepo
+serve --workers N`` starts them with uvicorn's ``--factory`` on :func:`app_from_env`, each reading
+its settings from ``KGREPO_*`` variables. :func:`query_runner` picks who evaluates ``/sparql``
+queries accordingly, and :class:`~kgrepo.api.open_runs.OpenRuns` keeps no run in a worker's memory
+when the store is shared.
+
 >>> app = create_app(Settings(store=None))
 >>> sorted(p for p in app.openapi()["paths"] if p.startswith("/sparql"))
 ['/sparql', '/sparql/update']

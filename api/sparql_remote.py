@@ -110,6 +110,8 @@ class RemoteQueryRunner:
             params=params,
             content=(_PROLOGUE + request.query).encode(),
             headers={"Content-Type": "application/sparql-query", "Accept": _ACCEPT},
+            # Each wait (connecting, the first byte, the next) gets what is left of the deadline.
+            timeout=max(0.001, deadline - time.monotonic()),
         ) as response:
             if response.status_code == 400:
                 response.read()
