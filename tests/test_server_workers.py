@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -216,3 +217,22 @@ def test_sparql_through_the_remote_store(deployment: Deployment) -> None:
         headers={**writer, "Content-Type": "application/sparql-update"},
     )
     assert forbidden.status_code == 403
+
+
+def test_workers_leave_a_scripts_run_alone(deployment: Deployment) -> None:
+    # A run this process records straight into the store is running, but not the server's to
+    # continue: the workers refuse it (409), and it stays this process's to end.
+    with kgrepo.Repository.connect(deployment.store) as repo:
+        with repo.experiment("script").run() as run:
+            writer = {"Authorization": f"Bearer {deployment.writer}"}
+            segment = quote(run.iri.value, safe="")
+            for _ in range(4):  # whichever worker answers
+                answer = httpx.post(
+                    f"{deployment.url}/api/v1/runs/{segment}/end",
+                    json={"status": "Succeeded"},
+                    headers=writer,
+                )
+                assert answer.status_code == 409, answer.text
+                assert answer.json()["type"].endswith("/run-not-open")
+        status = repo.select("SELECT ?run ?s WHERE { ?run kg:status ?s }", run=run.iri)
+        assert [r["s"].rsplit("#", 1)[1] for r in status] == ["Succeeded"]
