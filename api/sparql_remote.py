@@ -15,6 +15,11 @@ interface: ``run(QueryRequest) -> QueryAnswer`` and ``close()``). The limits sta
   one row per line, and counted as it streams; past ``max_rows`` the request is dropped (422).
 - The body is complete, parsed and re-serialised in the client's format before anything is sent,
   so a stopped query is never a 200 with a partial body.
+- The dataset: without ``default-graph-uri`` and ``named-graph-uri`` the default graph is the
+  union of all graphs, as everywhere in kgrepo. Oxigraph cannot combine that union with
+  ``named-graph-uri``, so a request naming only ``named-graph-uri`` gets the server's own default
+  graph (empty in a kgrepo repository, which writes into named graphs), as SPARQL prescribes for
+  ``FROM NAMED`` without ``FROM``; the embedded runner gives the union there.
 - At most ``workers`` queries are in flight at once; others wait up to ``timeout`` (then 503
   ``server-busy``), so a burst of slow queries cannot take every request thread.
 """
@@ -100,10 +105,10 @@ class RemoteQueryRunner:
         self._client.close()
 
     def _fetch(self, request: QueryRequest, deadline: float) -> tuple[str, bytes]:
-        params: list[tuple[str, str]] = [("default-graph-uri", g) for g in request.default_graphs]
-        params += [("named-graph-uri", g) for g in request.named_graphs]
-        if not request.default_graphs:
-            params.append(("union-default-graph", ""))
+        params = tuple(("default-graph-uri", g) for g in request.default_graphs)
+        params += tuple(("named-graph-uri", g) for g in request.named_graphs)
+        if not request.default_graphs and not request.named_graphs:
+            params += (("union-default-graph", ""),)
         with self._client.stream(
             "POST",
             self.store.query_url,

@@ -189,6 +189,14 @@ def test_sparql_through_the_remote_store(deployment: Deployment) -> None:
         )
         assert (ok.status_code, ok.text) == (200, "s\r\nurn:x:s7\r\n")
         assert http.get("/sparql", params={"query": "ASK { ?s ?p 199 }"}).json()["boolean"]
+        for graph, found in (("urn:x:g", True), ("urn:x:other", False)):
+            params = {"query": "ASK { ?s ?p 199 }", "default-graph-uri": graph}
+            assert http.get("/sparql", params=params).json()["boolean"] is found
+        graphs = {"query": "SELECT ?g WHERE { GRAPH ?g { ?s ?p 3 } }", "named-graph-uri": "urn:x:g"}
+        named = http.get("/sparql", params=graphs)
+        assert named.json().get("results", {}).get("bindings") == [
+            {"g": {"type": "uri", "value": "urn:x:g"}}
+        ], named.text
 
         bad = http.get("/sparql", params={"query": "SELECT ?x WHERE {\n ?x ?y }"})
         assert bad.status_code == 400 and bad.json()["line"] == 2, bad.text
