@@ -2,6 +2,13 @@
 store (and the token store and the query workers) and closes them at shutdown. Nothing happens at
 import time, so tests build as many apps, on as many stores, as they like.
 
+The store is embedded (a directory, or memory; one worker process) or a SPARQL server (an
+``http(s)://`` URL, :meth:`kgrepo.Repository.connect`), which several workers share: ``kgrepo
+serve --workers N`` starts them with uvicorn's ``--factory`` on :func:`app_from_env`, each reading
+its settings from ``KGREPO_*`` variables. :func:`query_runner` picks who evaluates ``/sparql``
+queries accordingly, and :class:`~kgrepo.api.open_runs.OpenRuns` keeps no run in a worker's memory
+when the store is shared.
+
 >>> app = create_app(Settings(store=None))
 >>> sorted(p for p in app.openapi()["paths"] if p.startswith("/sparql"))
 ['/sparql', '/sparql/update']
@@ -18,11 +25,12 @@ from kgrepo.api import problems, routes_artifacts, routes_lineage, routes_runs, 
 from kgrepo.api.deps import ServerState
 from kgrepo.api.open_runs import OpenRuns
 from kgrepo.api.settings import Settings
+from kgrepo.api.sparql_remote import RemoteQueryRunner
 from kgrepo.api.sparql_runner import GatedStore, QueryRunner
 from kgrepo.api.tokens import TokenStore
 
 from kgrepo import demo as demo_module
-from kgrepo.errors import InvalidInput
+from kgrepo.remote import SparqlStore
 from kgrepo.repository import Repository
 
 _log = logging.getLogger("kgrepo.api")
@@ -38,17 +46,23 @@ reader|writer|admin`) unless the server allows anonymous reads. Errors are RFC 9
 
 
 def open_store(settings: Settings) -> Repository:
-    """The repository the settings name (an embedded store on disk or in memory)."""
-    store = settings.store
-    if store is not None and store.startswith(("http://", "https://")):
-        raise InvalidInput(
-            "Settings",
-            "store",
-            store,
-            "a remote SPARQL store needs kgrepo.remote (not in this version); "
-            "give a directory or nothing (in memory)",
-        )
-    return Repository(GatedStore(store), base=settings.base)
+    """The repository the settings name: a SPARQL server (``http(s)://`` URL), or an embedded
+    store on disk or in memory (wrapped in a :class:`GatedStore` for the forked query workers)."""
+    if settings.remote:
+        assert settings.store is not None
+        return Repository.connect(settings.store, base=settings.base)
+    return Repository(GatedStore(settings.store), base=settings.base)
+
+
+def query_runner(settings: Settings, repository: Repository) -> QueryRunner | RemoteQueryRunner:
+    """Who evaluates ``/sparql`` queries: the remote server itself for a URL store (limits
+    enforced on the HTTP exchange), forked workers over the embedded store otherwise (killed at the
+    time limit). Both have ``run(QueryRequest)`` and ``close()``."""
+    workers, timeout, rows = settings.query_workers, settings.query_timeout, settings.max_rows
+    if isinstance(repository.store, SparqlStore):
+        return RemoteQueryRunner(repository.store, workers, timeout, rows)
+    assert isinstance(repository.store, GatedStore)
+    return QueryRunner(repository.store, workers, timeout, rows)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -58,19 +72,15 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         repository = open_store(settings)
         tokens = TokenStore(settings.tokens_path)
-        assert isinstance(repository.store, GatedStore)
-        runner = QueryRunner(
-            repository.store,
-            workers=settings.query_workers,
-            timeout=settings.query_timeout,
-            max_rows=settings.max_rows,
-        )
-        runs = OpenRuns(repository)
+        runner = query_runner(settings, repository)
+        runs = OpenRuns(repository, shared=settings.remote, workers=settings.workers)
         try:
-            abandoned = runs.abandon_stale()
+            # With several workers, `kgrepo serve` abandons the stale runs once, before starting
+            # them: workers doing it at once would each write the same run's end.
+            abandoned = runs.abandon_stale() if settings.workers == 1 else 0
             if abandoned:
                 _log.warning("abandoned %d runs left open by a previous server", abandoned)
-            if settings.demo and not repository.experiments():
+            if settings.demo and settings.workers == 1 and not repository.experiments():
                 demo_module.record(repository)
             app.state.kgrepo = ServerState(settings, repository, tokens, runner, runs)
             yield
@@ -107,4 +117,4 @@ def app_from_env() -> FastAPI:
     return create_app(Settings.from_env())
 
 
-__all__ = ["app_from_env", "create_app", "open_store"]
+__all__ = ["app_from_env", "create_app", "open_store", "query_runner"]

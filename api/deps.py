@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from kgrepo.api.open_runs import OpenRuns
 from kgrepo.api.problems import Forbidden, Unauthenticated
 from kgrepo.api.settings import Settings
+from kgrepo.api.sparql_remote import RemoteQueryRunner
 from kgrepo.api.sparql_runner import QueryRunner
 from kgrepo.api.tokens import Principal, Role, TokenStore
 
@@ -27,7 +28,7 @@ class ServerState:
     settings: Settings
     repository: Repository
     tokens: TokenStore
-    runner: QueryRunner
+    runner: QueryRunner | RemoteQueryRunner
     runs: OpenRuns
 
 

@@ -11,9 +11,8 @@ import re
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 from kgrepo.api import convert, problems
-from kgrepo.api.deps import Reader, Repo, State, Writer
+from kgrepo.api.deps import Reader, Repo, ServerState, State, Writer
 from kgrepo.api.models import (
     ExperimentIn,
     ExperimentOut,
@@ -94,14 +93,14 @@ def run_status(run: str, repo: Repo, principal: Reader) -> RunSummary:
 
 
 @router.post("/runs/{run:path}/end", tags=["runs"], response_model=RunOut)
-async def end_run(run: str, body: RunEnd, state: State, principal: Writer) -> RunOut:
+def end_run(run: str, body: RunEnd, state: State, principal: Writer) -> RunOut:
     """Ends an open run with its final status (and error message, for a failed run)."""
-    handle = state.runs.get(convert.iri(state.repository, "run", run))
     error = RuntimeError(body.error) if body.error else None
     if error is not None and body.status != "Failed":
         raise InvalidInput("Run", "error", body.error, "only a failed run has an error")
-    await run_in_threadpool(handle.end, Status(body.status), error)
-    state.runs.close(handle)
+    with state.runs.using(convert.iri(state.repository, "run", run)) as handle:
+        handle.end(Status(body.status), error)
+        state.runs.close(handle)
     return _run_out(handle)
 
 
@@ -110,7 +109,12 @@ def record_step(run: str, body: StepIn, state: State, principal: Writer) -> Step
     """Records a whole step (an execution) of an open run in one atomic write: inputs, outputs,
     parameters, metrics. Bad input fails the request and writes nothing."""
     repo = state.repository
-    handle = state.runs.get(convert.iri(repo, "run", run))
+    with state.runs.using(convert.iri(repo, "run", run)) as handle:
+        return _record_step(state, handle, body)
+
+
+def _record_step(state: ServerState, handle: Run, body: StepIn) -> StepOut:
+    repo = state.repository
     entity = f"Step {body.name!r}"
     inputs = [convert.artifact(repo, a, entity) for a in body.inputs]
     outputs = [convert.artifact(repo, a, entity) for a in body.outputs]

@@ -26,16 +26,20 @@ class Settings:
     """What a server needs to know.
 
     - ``store``: the repository's location: a directory (the embedded Oxigraph store), ``None`` for
-      an in-memory store (tests, demos), or later a SPARQL endpoint URL (the remote store).
+      an in-memory store (tests, demos), or the ``http(s)://`` URL of a SPARQL server such as
+      ``oxigraph serve`` (:meth:`kgrepo.Repository.connect`), which several workers may share.
     - ``tokens``: the SQLite file holding API tokens (hashed); by default ``<store>.tokens.sqlite``
       beside the store, in memory when the store is. A separate file, not a graph of the store,
-      so ``kgrepo token create`` works while the server holds the store's lock.
+      so ``kgrepo token create`` works while the server holds the store's lock. A store at a URL
+      needs it given: every worker must read the same file.
     - ``anonymous_read``: requests without a token may read (off by default).
     - ``query_timeout`` (seconds) and ``max_rows``: the limits of ``/sparql`` (see
       :mod:`kgrepo.api.sparql_runner` for how they are enforced).
     - ``max_body``: the largest request body accepted, in bytes (413 beyond).
     - ``query_workers``: processes evaluating ``/sparql`` queries at the same time.
     - ``demo``: record the demo runs into the store at start-up.
+    - ``workers``: the server processes sharing the store (more than one needs a URL store);
+      set by ``kgrepo serve --workers``, it tells a worker that its siblings' runs are its own.
     """
 
     store: str | None = None
@@ -47,9 +51,24 @@ class Settings:
     max_body: int = 1_000_000
     query_workers: int = 2
     demo: bool = False
+    workers: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("query_timeout", "max_rows", "max_body", "query_workers"):
+        if self.remote and self.tokens is None:
+            raise InvalidInput(
+                "Settings",
+                "tokens",
+                None,
+                "a store at a URL needs a token file shared by the workers",
+            )
+        if self.workers > 1 and not self.remote:
+            raise InvalidInput(
+                "Settings",
+                "workers",
+                self.workers,
+                "more than one worker needs a store shared through a SPARQL server (a URL)",
+            )
+        for name in ("query_timeout", "max_rows", "max_body", "query_workers", "workers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise InvalidInput("Settings", name, value, "expected a positive number")
@@ -57,6 +76,11 @@ class Settings:
     @property
     def in_memory(self) -> bool:
         return self.store is None
+
+    @property
+    def remote(self) -> bool:
+        """Whether the store is a SPARQL server (shared by every worker and other processes)."""
+        return self.store is not None and self.store.startswith(("http://", "https://"))
 
     @property
     def tokens_path(self) -> str:

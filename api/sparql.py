@@ -6,7 +6,9 @@
 - Results are negotiated from ``Accept``: SPARQL JSON (default), XML, CSV, TSV for SELECT/ASK;
   Turtle (default), N-Triples, N-Quads, TriG, RDF/XML, JSON-LD for CONSTRUCT/DESCRIBE.
 - Limits (``query_timeout``, ``max_rows``) are enforced by killing the worker process evaluating
-  the query (:mod:`kgrepo.api.sparql_runner`); the body is complete before it is sent.
+  the query (:mod:`kgrepo.api.sparql_runner`) or, on a repository kept in a SPARQL server, by
+  dropping the request to that server (:mod:`kgrepo.api.sparql_remote`); either way the body is
+  complete before it is sent.
 - ``SERVICE`` (federation to other endpoints) and ``LOAD`` are refused: the server does not reach
   out to the network on a client's behalf.
 - Updates need the **admin** role, not writer: an update bypasses the validation and the

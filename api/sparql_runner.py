@@ -317,14 +317,20 @@ def _evaluate(store: Store, request: QueryRequest, max_rows: int) -> tuple[Any, 
         options["use_default_graph_as_union"] = True
     if request.named_graphs:
         options["named_graphs"] = [NamedNode(g) for g in request.named_graphs]
-    result = store.query(request.query, **options)
+    return serialize_result(store.query(request.query, **options), request.accept, max_rows)
+
+
+def serialize_result(result: Any, accept: Sequence[str], max_rows: int) -> tuple[Any, ...]:
+    """``("ok", media type, body)`` for a pyoxigraph query result in the first format of
+    ``accept`` that fits it; raises _TooMany past ``max_rows`` rows, _NoFormat if none fits.
+    (Shared with the remote runner, :mod:`kgrepo.api.sparql_remote`.)"""
     if isinstance(result, QueryBoolean):
-        media, fmt = _choose(request.accept, RESULT_FORMATS, "a boolean result")
+        media, fmt = _choose(accept, RESULT_FORMATS, "a boolean result")
         out = io.BytesIO()
         result.serialize(out, fmt)
         return ("ok", media, out.getvalue())
     if isinstance(result, QuerySolutions):
-        media, fmt = _choose(request.accept, RESULT_FORMATS, "SELECT results")
+        media, fmt = _choose(accept, RESULT_FORMATS, "SELECT results")
         counted = _CountingWriter(max_rows + 1)  # + the header line
         try:
             result.serialize(cast(IO[bytes], counted), QueryResultsFormat.TSV)
@@ -338,7 +344,7 @@ def _evaluate(store: Store, request: QueryRequest, max_rows: int) -> tuple[Any, 
         out = io.BytesIO()
         parse_query_results(tsv, QueryResultsFormat.TSV).serialize(out, fmt)
         return ("ok", media, out.getvalue())
-    media, rdf = _choose(request.accept, GRAPH_FORMATS, "a graph (CONSTRUCT/DESCRIBE)")
+    media, rdf = _choose(accept, GRAPH_FORMATS, "a graph (CONSTRUCT/DESCRIBE)")
     counted = _CountingWriter(max_rows)
     try:
         result.serialize(cast(IO[bytes], counted), RdfFormat.N_TRIPLES)

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kgrepo import _sortkeys, _terms, environment, reuse
+from kgrepo import _sortkeys, _terms, environment, queries, reuse
 from kgrepo._describe import Triples
 from kgrepo._vocab import KG, OWL, PROV, RDF, RDFS
 from kgrepo.artifacts import METRICS, Artifact, ArtifactRef
-from kgrepo.errors import InvalidInput, InvalidState
+from kgrepo.errors import InvalidInput, InvalidState, NotFound
 from kgrepo.iris import Minter
 from kgrepo.records import Agent, Executable, Status, Trigger, Workflow
 from kgrepo.reuse import Reusable
@@ -103,7 +103,83 @@ class Run:
         self._steps = 0
         self._last_ended: Step | None = None
         self._produced: set[NamedNode] = set()
+        #: Steps recorded before this handle existed, by IRI (filled by :meth:`_resume`).
+        self._recorded: dict[str, Step] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def _resume(cls, repository: Repository, iri: str | NamedNode) -> Run:
+        """A handle on the running run ``iri``, rebuilt from the store, to record more steps of it
+        and end it (a server worker continuing a run that another worker started).
+
+        It holds what continuing needs: the experiment, the agent, the start statements (to
+        validate the end against), the next step number, the last step (the default ``after``),
+        the recorded steps (:attr:`_recorded`, for ``after=``) and the artifacts the run produced
+        (so using one does not make it an input of the run). It does not reload the trigger,
+        configuration or workflow: they were written at the start and are not needed again.
+        Raises NotFound if there is no such run, InvalidState if it is not running.
+
+        The step number is read, not reserved: two handles on one run (in two processes) adding
+        steps at the same moment could pick the same number, so a run's steps must be added one
+        at a time (as a client recording a run does).
+
+        >>> import kgrepo
+        >>> repo = kgrepo.Repository.in_memory()
+        >>> run = repo.experiment("digits").run().start()
+        >>> with run.step("fit"):
+        ...     pass
+        >>> again = kgrepo.Run._resume(repo, run.iri)
+        >>> with again.step("score") as step:
+        ...     step.iri.value.endswith("/execution/2"), step.after[0].iri == run._last_ended.iri
+        (True, True)
+        >>> again.end()
+        >>> repo.select("SELECT ?r ?s WHERE { ?r kg:status ?s }", r=run.iri)[0]["s"]
+        'https://w3id.org/kgrepo#Succeeded'
+
+        """
+        node = _terms.iri("Run", "iri", iri)
+        rows = list(repository.query(queries.text("run-resume"), run=node))
+        start = repository._describer.triples()
+        experiment = agent_name = None
+        for row in rows:
+            s, p, o = row["s"], row["p"], row["o"]
+            if p == KG.hasRun:
+                experiment = s
+            elif s != node:
+                agent_name = o.value
+            else:
+                start.items.append((s, p, o))
+                if p == RDF.type:
+                    start.types.setdefault(node, []).append(o)
+        if experiment is None or KG.Run not in start.types.get(node, []):
+            raise NotFound(f"no run <{node.value}> in this repository")
+        status = next(Status.from_iri(o) for s, p, o in start.items if p == KG.status)  # type: ignore[arg-type]
+        if status is not Status.RUNNING:
+            raise InvalidState(
+                f"run <{node.value}> has ended ({status.value}); start a new run to record more"
+            )
+        about = repository.select(queries.text("experiment"), experiment=experiment)[0]
+        exp = Experiment(repository, experiment, about["name"], about.get("goal"))
+        run = cls(exp, Trigger.manual(), None, None, agent_name, None, None)
+        run.iri = node
+        run.status = Status.RUNNING
+        run._start = start
+        agents = [o for s, p, o in start.items if p == KG.associatedWith]
+        run._agent_iri = agents[0] if agents and isinstance(agents[0], NamedNode) else None
+        prefix = node.value + "/execution/"  # as Step numbers them (Minter.child)
+        for row in repository.query(queries.text("run-resume-steps"), run=node):
+            step_iri = row["step"].value
+            if row["output"] is not None:
+                run._produced.add(row["output"])
+            if step_iri in run._recorded or not step_iri.startswith(prefix):
+                continue
+            number = int(step_iri.removeprefix(prefix))
+            step = Step(run, number, row["name"].value, row["kind"].value, None, [], {})
+            step.status = Status.from_iri(row["status"])
+            run._recorded[step_iri] = step
+            if number > run._steps:
+                run._steps, run._last_ended = number, step
+        return run
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Run:

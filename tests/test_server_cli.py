@@ -40,3 +40,12 @@ def test_serve_refuses_several_workers_on_an_embedded_store(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["--repo", str(tmp_path / "r"), "serve", "--workers", "2"])
     assert result.exit_code != 0
     assert "SPARQL server" in result.output
+
+
+def test_serve_on_a_url_needs_a_shared_token_file() -> None:
+    url = "http://127.0.0.1:9"
+    result = CliRunner().invoke(main, ["--repo", url, "serve", "--workers", "2"])
+    assert result.exit_code != 0
+    assert "--tokens PATH" in result.output
+    memory = CliRunner().invoke(main, ["--repo", url, "serve", "--memory", "--tokens", "t.db"])
+    assert memory.exit_code != 0 and "leave out --repo URL" in memory.output

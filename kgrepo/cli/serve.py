@@ -6,11 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kgrepo.cli._core import main
 from kgrepo.errors import KgRepoError
+from kgrepo.repository import Repository
+
+if TYPE_CHECKING:
+    from kgrepo.api.settings import Settings
 
 
 def _need_server_extra() -> None:
@@ -26,13 +31,24 @@ def _need_server_extra() -> None:
 def _tokens_path(ctx: click.Context, tokens: str | None) -> str:
     if tokens is not None:
         return tokens
+    if isinstance(ctx.obj["path"], str):  # a URL: no directory to keep the file beside
+        raise click.ClickException(
+            "a repository at a URL keeps its tokens in a file you name: --tokens PATH "
+            "(the same file for `kgrepo serve` and `kgrepo token`)"
+        )
     return str(ctx.obj["path"]).rstrip("/") + ".tokens.sqlite"
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes; more than one needs --repo http://... (a shared SPARQL server).",
+)
 @click.option("--demo", is_flag=True, help="Record the demo runs first (if the store is empty).")
 @click.option("--memory", is_flag=True, help="Serve an in-memory store instead of --repo.")
 @click.option("--anonymous-read", is_flag=True, help="Let requests without a token read.")
@@ -52,30 +68,34 @@ def serve(
     max_rows: int,
     tokens: str | None,
 ) -> None:
-    """Serve the repository: REST API (/api/v1), SPARQL (/sparql), docs (/docs)."""
+    """Serve the repository: REST API (/api/v1), SPARQL (/sparql), docs (/docs).
+
+    With --repo http://host:port (a SPARQL server such as `oxigraph serve`) several --workers
+    share the store; they read their settings from KGREPO_* environment variables."""
     _need_server_extra()
     import uvicorn
 
     from kgrepo.api.settings import Settings
 
+    location = ctx.obj["path"]
+    remote = isinstance(location, str)
+    if memory and remote:
+        raise click.ClickException("--memory serves an in-memory store; leave out --repo URL")
     try:
         settings = Settings(
-            store=None if memory else str(Path(ctx.obj["path"]).resolve()),
+            store=None if memory else location if remote else str(Path(location).resolve()),
             base=ctx.obj["base"],
             tokens=_tokens_path(ctx, tokens),  # beside --repo, even for --memory
             anonymous_read=anonymous_read,
             query_timeout=query_timeout,
             max_rows=max_rows,
             demo=demo,
+            workers=workers,
         )
     except KgRepoError as err:
         raise click.ClickException(str(err)) from None
     if workers > 1:
-        # Each uvicorn worker is a process; an embedded store is opened by one process only.
-        raise click.ClickException(
-            "--workers > 1 needs a store shared through a SPARQL server; the embedded store is "
-            "opened by one process at a time"
-        )
+        _prepare_shared(settings)
     demo_token = _demo_token(settings.tokens_path) if demo else None
     os.environ.update(settings.to_env())
     where = f"http://{host}:{port}"
@@ -100,6 +120,25 @@ def serve(
         workers=workers,
         log_level="warning",
     )
+
+
+def _prepare_shared(settings: Settings) -> None:
+    """What the app's lifespan does at start-up on one worker, done once before several start
+    (each would otherwise do it, and two could end the same stale run twice or record the demo
+    twice): marks abandoned the runs a previous server on this host left open; records the demo."""
+    from kgrepo import demo
+    from kgrepo.api.open_runs import OpenRuns
+
+    assert settings.store is not None
+    try:
+        with Repository.connect(settings.store, base=settings.base) as repository:
+            abandoned = OpenRuns(repository, shared=True).abandon_stale()
+            if settings.demo and not repository.experiments():
+                demo.record(repository)
+    except KgRepoError as err:
+        raise click.ClickException(str(err)) from None
+    if abandoned:
+        click.echo(f"abandoned {abandoned} runs left open by a previous server")
 
 
 def _demo_token(path: str) -> str | None:
