@@ -30,6 +30,7 @@ read in one query.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import re
 from collections.abc import Collection, Mapping
@@ -69,12 +70,13 @@ class _Group:
     mentioned: set[str] = dataclasses.field(default_factory=set)
 
 
-def groups(text: str) -> list[tuple[int, frozenset[str] | None]]:
+@functools.lru_cache(maxsize=256)
+def groups(text: str) -> tuple[tuple[int, frozenset[str] | None], ...]:
     """Where values go: the offset just after each group's ``{`` and the variables the group
     mentions, or ``None`` for a query's (or subquery's) WHERE group, which takes every bound
     variable (so that a bound variable is in the results even when the pattern does not use it).
     Groups inside a CONSTRUCT template or a VALUES data block, and the braces around a subquery,
-    take none."""
+    take none. Cached: kgrepo's queries are a few constant texts."""
     points: list[tuple[int, frozenset[str] | None]] = []
     stack: list[_Group] = []
     parens = 0
@@ -132,7 +134,7 @@ def groups(text: str) -> list[tuple[int, frozenset[str] | None]]:
             parens += 1
         elif kind == "rparen":
             parens -= 1
-    return sorted(points)
+    return tuple(sorted(points))
 
 
 def where_groups(text: str) -> list[int]:

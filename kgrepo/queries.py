@@ -10,7 +10,7 @@ True
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kgrepo._ontology import resource
@@ -41,7 +41,11 @@ CHUNK = 500
 
 
 def select_each(
-    repo: Repository, name: str, variable: str, values: Iterable[Term], **bindings: Term
+    repo: Repository,
+    name: str,
+    variable: str,
+    values: Iterable[Term],
+    **bindings: Term | Sequence[Term],
 ) -> list[dict[str, Any]]:
     """The rows of the named query with ``variable`` bound to each of ``values`` in turn.
 

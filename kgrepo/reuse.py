@@ -117,31 +117,50 @@ def lookup(repo: Repository, key: str) -> Reusable | None:
     if not rows:
         return None
     execution = rows[0]["execution"]
-    outputs = []
-    for row in repo.select(queries.text("reuse-outputs"), execution=NamedNode(execution)):
-        outputs.append(load_artifact(repo, row["output"]))
-    outputs.sort(key=lambda ref: (ref.name, ref.iri.value))
+    found = repo.select(queries.text("reuse-outputs"), execution=NamedNode(execution))
+    outputs = sorted(
+        load_artifacts(repo, [r["output"] for r in found]),
+        key=lambda ref: (ref.name, ref.iri.value),
+    )
     return Reusable(execution, rows[0]["run"], tuple(outputs))
 
 
 def load_artifact(repo: Repository, iri: str) -> ArtifactRef:
     """A recorded artifact as a reference that later steps can ``use()``."""
+    return load_artifacts(repo, [iri])[0]
+
+
+def load_artifacts(repo: Repository, iris: list[str]) -> list[ArtifactRef]:
+    """Recorded artifacts as references that later steps can ``use()``: their descriptions in one
+    query, and the attributes of their kinds (a kind may require some) in another, if any."""
     from kgrepo.lineage import most_specific
 
-    rows = repo.select(queries.text("artifact-info"), artifact=NamedNode(iri))
-    kind = repo.kind(most_specific(repo, (r["type"] for r in rows)))
-    first = rows[0]
-    # The kind's attributes too: a kind may require some, and the description must validate.
-    values = {
-        row["property"]: row["value"]
-        for row in repo.select(queries.text("artifact-values"), artifact=NamedNode(iri))
-    }
-    attributes = {
-        a.name: values[a.predicate.value]
-        for a in kind.attributes.values()
-        if a.predicate.value in values
-    }
-    artifact = Artifact(
-        first["name"], kind=kind, uri=first.get("uri"), digest=first.get("digest"), **attributes
+    info: dict[str, list[dict[str, Any]]] = {iri: [] for iri in iris}
+    for row in queries.select_each(repo, "artifact-info", "artifact", map(NamedNode, iris)):
+        info[row["artifact"]].append(row)
+    kinds = {iri: repo.kind(most_specific(repo, (r["type"] for r in info[iri]))) for iri in iris}
+    predicates = sorted(
+        {a.predicate for k in kinds.values() for a in k.attributes.values()}, key=str
     )
-    return ArtifactRef(NamedNode(iri), artifact)
+    values: dict[str, dict[str, Any]] = {iri: {} for iri in iris}
+    if predicates:
+        for row in queries.select_each(
+            repo, "artifact-values", "artifact", map(NamedNode, iris), property=predicates
+        ):
+            held = values[row["artifact"]].get(row["property"])
+            if held is None or str(row["value"]) < str(held):  # the smallest, as listings show
+                values[row["artifact"]][row["property"]] = row["value"]
+    refs = []
+    for iri in iris:
+        first = min(info[iri], key=lambda r: r["name"])
+        kind = kinds[iri]
+        attributes = {
+            a.name: values[iri][a.predicate.value]
+            for a in kind.attributes.values()
+            if a.predicate.value in values[iri]
+        }
+        artifact = Artifact(
+            first["name"], kind=kind, uri=first.get("uri"), digest=first.get("digest"), **attributes
+        )
+        refs.append(ArtifactRef(NamedNode(iri), artifact))
+    return refs
