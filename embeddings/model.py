@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from kgrepo.embeddings.errors import BadModelFile
 from kgrepo.embeddings.graph import TrainingGraph
-from kgrepo.embeddings.training import TrainingConfig
+from kgrepo.embeddings.training import TrainingConfig, quiet_pykeen
 
 from kgrepo.artifacts import ArtifactRef
 
@@ -170,12 +170,13 @@ class EmbeddingModel:
             entity_to_id=entity_to_id,
             relation_to_id=relation_to_id,
         )
-        model = model_resolver.make(
-            config["model"],
-            {"embedding_dim": config["embedding_dim"], **config["model_kwargs"]},
-            triples_factory=factory,
-            random_seed=config["seed"],  # the weights are overwritten; this only keeps it quiet
-        )
+        with quiet_pykeen():
+            model = model_resolver.make(
+                config["model"],
+                {"embedding_dim": config["embedding_dim"], **config["model_kwargs"]},
+                triples_factory=factory,
+                random_seed=config["seed"],  # the weights are overwritten; this keeps it quiet
+            )
         try:
             model.load_state_dict(payload["state"])
         except RuntimeError as err:

@@ -33,7 +33,13 @@ import numpy as np
 from kgrepo.embeddings import learn
 from kgrepo.embeddings.discretise import is_number
 from kgrepo.embeddings.model import EmbeddingModel
-from kgrepo.embeddings.space import Candidate, candidates_from, check_space
+from kgrepo.embeddings.space import (
+    Candidate,
+    candidates_from,
+    check_space,
+    space_from_json,
+    space_to_json,
+)
 
 import kgrepo
 from kgrepo import queries
@@ -84,12 +90,26 @@ class RecommendationRequest:
             "experiment": self.experiment,
             "dataset": self.dataset,
             "characteristics": dict(self.characteristics) if self.characteristics else None,
-            "search_space": _jsonable(self.search_space),
+            "search_space": space_to_json(self.search_space) if self.search_space else None,
             "candidates": [dict(c) for c in self.candidates] if self.candidates else None,
             "k": self.k,
             "include_tried": self.include_tried,
             "neighbours": self.neighbours,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecommendationRequest:
+        """The request from its JSON form (:meth:`to_dict`'s), checked like any request."""
+        if not isinstance(data, Mapping):
+            raise InvalidInput(_E, "request", data, "expected an object")
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise InvalidInput(_E, name, data[name], "no such field")
+        fields = dict(data)
+        if fields.get("search_space") is not None:
+            fields["search_space"] = space_from_json(fields["search_space"])
+        return cls(**fields)
 
 
 @dataclass(frozen=True)
@@ -419,17 +439,3 @@ def _with_ref(item: Recommendation, ref: ArtifactRef) -> Recommendation:
 
 def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in values.items()}
-
-
-def _jsonable(space: Any) -> Any:
-    from kgrepo.embeddings.space import Choice, Range
-
-    if isinstance(space, Mapping):
-        return {str(k): _jsonable(v) for k, v in space.items()}
-    if isinstance(space, Choice):
-        return list(space.values)
-    if isinstance(space, Range):
-        return [space.low, space.high]
-    if isinstance(space, tuple):
-        return list(space)
-    return space

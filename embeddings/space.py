@@ -29,7 +29,16 @@ from kgrepo.embeddings.graph import TrainingGraph
 
 from kgrepo.errors import InvalidInput
 
-__all__ = ["MAX_CANDIDATES", "Candidate", "Choice", "Range", "candidates_from", "check_space"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "Candidate",
+    "Choice",
+    "Range",
+    "candidates_from",
+    "check_space",
+    "space_from_json",
+    "space_to_json",
+]
 
 #: More candidate configurations than this is a space to narrow, not to rank.
 MAX_CANDIDATES = 20_000
@@ -81,6 +90,50 @@ class Candidate:
 
     def configuration(self) -> dict[str, Any]:
         return {"algorithm": self.algorithm, **self.params}
+
+
+def space_from_json(data: Any) -> dict[str, dict[str, Spec]]:
+    """A search space from its JSON form (the CLI's and the REST API's): a list is a choice,
+    ``{"min": a, "max": b}`` a range, anything else a fixed value.
+
+    >>> space_from_json({"SVC": {"C": {"min": 0.1, "max": 10}, "kernel": ["rbf"]}})
+    {'SVC': {'C': Range(low=0.1, high=10), 'kernel': Choice(values=('rbf',))}}
+    """
+    if not isinstance(data, Mapping) or not data:
+        raise InvalidInput(_E, "search_space", data, "expected a non-empty object of algorithms")
+    out: dict[str, dict[str, Spec]] = {}
+    for algorithm, params in data.items():
+        if not isinstance(params, Mapping):
+            raise InvalidInput(_E, str(algorithm), params, "expected an object of parameters")
+        out[algorithm] = {}
+        for name, spec in params.items():
+            field = f"{algorithm}.{name}"
+            if isinstance(spec, Mapping):
+                if set(spec) != {"min", "max"}:
+                    raise InvalidInput(_E, field, spec, 'a range is {"min": a, "max": b}')
+                try:
+                    out[algorithm][name] = Range(spec["min"], spec["max"])
+                except InvalidInput as err:
+                    raise InvalidInput(_E, field, spec, err.reason) from None
+            else:
+                out[algorithm][name] = _normal(field, spec)
+    return out
+
+
+def space_to_json(space: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The JSON form of a search space (see :func:`space_from_json`)."""
+    out: dict[str, dict[str, Any]] = {}
+    for algorithm, params in space.items():
+        out[str(algorithm)] = {}
+        for name, spec in params.items():
+            if isinstance(spec, Range) or (isinstance(spec, tuple) and len(spec) == 2):
+                low, high = (spec.low, spec.high) if isinstance(spec, Range) else spec
+                out[str(algorithm)][str(name)] = {"min": low, "max": high}
+            elif isinstance(spec, Choice):
+                out[str(algorithm)][str(name)] = list(spec.values)
+            else:
+                out[str(algorithm)][str(name)] = spec
+    return out
 
 
 def check_space(space: Any, graph: TrainingGraph) -> dict[str, dict[str, Spec]]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -159,7 +160,7 @@ def train_triples(
             },
         }
     started = time.perf_counter()
-    with _frozen_gc(), _quiet_pykeen(), _threads(config.threads):
+    with _frozen_gc(), quiet_pykeen(), _threads(config.threads):
         result = pipeline(
             training=training,
             validation=validation if validation is not None else testing,
@@ -232,9 +233,10 @@ def _threads(count: int | None) -> Iterator[None]:
 
 
 @contextmanager
-def _quiet_pykeen() -> Iterator[None]:
+def quiet_pykeen() -> Iterator[None]:
     """PyKEEN and torch_max_mem log at INFO/WARNING on every run (evaluation times, a note that
-    CPU memory is not auto-tuned); kgrepo's callers did not ask for them."""
+    CPU memory is not auto-tuned), and PyKEEN warns about an argument it passes itself; kgrepo's
+    callers did not ask for them."""
     import logging
 
     loggers = [logging.getLogger(n) for n in ("pykeen", "torch_max_mem")]
@@ -242,7 +244,12 @@ def _quiet_pykeen() -> Iterator[None]:
     for lg in loggers:
         lg.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            # PyKEEN 1.11 passes shuffle=True to its own instances, then warns that it is ignored
+            warnings.filterwarnings(
+                "ignore", "Training instances are always shuffled", DeprecationWarning
+            )
+            yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)

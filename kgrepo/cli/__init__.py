@@ -5,6 +5,7 @@ says otherwise. Each area of commands lives in its own module of this package an
 on the main group when imported here.
 """
 
+import kgrepo.cli.embeddings  # noqa: F401  (registers `embeddings train` and `recommend`)
 from kgrepo.cli import compare, dag, history, lineage, listing  # noqa: F401  (registers commands)
 from kgrepo.cli._core import main
 
