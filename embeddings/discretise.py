@@ -8,9 +8,9 @@ Parameters with no more distinct values than bins get one bin per value: nothing
 
 >>> bins = Bins.fit("SVC.C", [0.01, 0.1, 1.0, 10.0, 100.0, 0.03, 3.0, 30.0], count=4)
 >>> bins.edges
-(0.01, 0.0775, 2.0, 12.5, 100.0)
+(0.01, 0.0825, 2.0, 15.0, 100.0)
 >>> bins.bin(0.5), bins.interval(1), bins.representatives[1]
-(1, (0.0775, 2.0), 0.55)
+(1, (0.0825, 2.0), 0.55)
 >>> Bins.fit("max_depth", [2, 4, 4, 8], count=4).representatives
 (2.0, 4.0, 8.0)
 """
