@@ -23,6 +23,7 @@ keeps, for each (configuration, dataset), the runs behind it, to explain recomme
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -235,6 +236,32 @@ class TrainingGraph:
         return out
 
     # -- reading back ------------------------------------------------------------------------------
+    @functools.cached_property
+    def support_by_config(self) -> dict[str, list[tuple[float, str, str]]]:
+        """For each configuration label, its runs as (quantile, run IRI, dataset IRI), best
+        first."""
+        out: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+        for (label, dataset), found in self.support.items():
+            out[label].extend((q, run, dataset) for run, q in found)
+        for found in out.values():
+            found.sort(reverse=True)
+        return dict(out)
+
+    @functools.cached_property
+    def runs_by_iri(self) -> dict[str, RunRecord]:
+        return {r.iri: r for r in self.runs}
+
+    @functools.cached_property
+    def _characteristic_values(self) -> dict[str, np.ndarray]:
+        return {
+            name: np.array(
+                sorted(
+                    float(v[name]) for v in self.characteristics.values() if is_number(v.get(name))
+                )
+            )
+            for name in self.characteristic_bins
+        }
+
     @property
     def datasets(self) -> list[str]:
         """The datasets with scored runs, i.e. those with outcome triples."""
@@ -249,11 +276,7 @@ class TrainingGraph:
             if not is_number(value):
                 out.append(0.5)
                 continue
-            seen = np.array(
-                sorted(
-                    float(v[name]) for v in self.characteristics.values() if is_number(v.get(name))
-                )
-            )
+            seen = self._characteristic_values[name]
             x = float(value)  # type: ignore[arg-type]
             below = int(np.searchsorted(seen, x, side="left"))
             upto = int(np.searchsorted(seen, x, side="right"))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kgrepo.embeddings.errors import HOW_TO_TRAIN, NoModel, NotEnoughHistory
 from kgrepo.embeddings.graph import Projection, TrainingGraph, project
 from kgrepo.embeddings.model import FORMAT, EmbeddingModel
-from kgrepo.embeddings.training import TrainingConfig, split, train_triples
+from kgrepo.embeddings.training import TrainingConfig, quiet_pykeen, split, train_triples
 from pyoxigraph import NamedNode
 
 import kgrepo
@@ -49,7 +49,8 @@ def train_graph(graph: TrainingGraph, config: TrainingConfig) -> EmbeddingModel:
     scored = [r for r in graph.runs if r.score is not None]
     if len(scored) < MIN_RUNS or len(graph.datasets) < MIN_DATASETS:
         raise NotEnoughHistory(len(scored), len(graph.datasets), MIN_RUNS, MIN_DATASETS)
-    training, validation = split(graph.triples, config.validation_share, config.seed)
+    with quiet_pykeen():
+        training, validation = split(graph.triples, config.validation_share, config.seed)
     testing = validation if validation is not None else training
     trained = train_triples(training, validation, testing, config)
     result = EmbeddingModel(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from kgrepo.embeddings.errors import BadModelFile
 from kgrepo.embeddings.graph import TrainingGraph
-from kgrepo.embeddings.training import TrainingConfig, quiet_pykeen
+from kgrepo.embeddings.training import TrainingConfig, quiet_pykeen, threads
 
 from kgrepo.artifacts import ArtifactRef
 
@@ -83,7 +83,9 @@ class EmbeddingModel:
         total = np.zeros(len(configs))
         weight_sum = 0.0
         self.model.eval()
-        with torch.inference_mode():
+        # one thread: these tensors are tiny, and idle OpenMP threads on a busy machine cost
+        # tens of milliseconds per operation (BENCHMARKS.md)
+        with torch.inference_mode(), threads(1):
             for dataset, weight in datasets.items():
                 head = self.entity_to_id[dataset]
                 hr = torch.tensor([[head, rid] for _, rid in levels], dtype=torch.long)

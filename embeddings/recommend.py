@@ -340,15 +340,9 @@ def _item(
 ) -> Recommendation:
     graph = model.graph
     top = graph.projection.outcome_levels - 1
-    on_target: list[tuple[float, str, str]] = []
-    elsewhere: list[tuple[float, str, str]] = []
-    for (label, dataset), found in graph.support.items():
-        if label != candidate.label:
-            continue
-        target = on_target if dataset in weights else elsewhere
-        target.extend((q, run, dataset) for run, q in found)
-    on_target.sort(reverse=True)
-    elsewhere.sort(reverse=True)
+    found = graph.support_by_config.get(candidate.label, [])
+    on_target = [f for f in found if f[2] in weights]
+    elsewhere = [f for f in found if f[2] not in weights]
     runs = tuple(dict.fromkeys(run for _, run, _ in [*on_target, *elsewhere][:5]))
     datasets = {d for _, _, d in elsewhere} | {d for _, _, d in on_target}
     good = {d for q, _, d in [*on_target, *elsewhere] if graph.level(q) == top}

@@ -285,16 +285,11 @@ def _values(
 ) -> dict[str, Any]:
     """Concrete values for a known configuration: those of its best-scoring run, numeric ones
     clipped into the space's ranges."""
-    best: tuple[float, str] | None = None
-    for (config, _), found in graph.support.items():
-        if config == label:
-            for run, q in found:
-                if best is None or q > best[0]:
-                    best = (q, run)
-    runs = {r.iri: r for r in graph.runs}
+    found = graph.support_by_config.get(label)
+    runs = graph.runs_by_iri
     tokens = graph.configs[label]
     algorithm = tokens["algorithm"]
-    params = dict(runs[best[1]].params) if best else {}
+    params = dict(runs[found[0][1]].params) if found else {}
     values = {k: params[k] for k in tokens if k != "algorithm" and k in params}
     specs = space.get(algorithm, {}) if space else {}
     for name, spec in specs.items():

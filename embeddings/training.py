@@ -160,7 +160,7 @@ def train_triples(
             },
         }
     started = time.perf_counter()
-    with _frozen_gc(), quiet_pykeen(), _threads(config.threads):
+    with _frozen_gc(), quiet_pykeen(), threads(config.threads):
         result = pipeline(
             training=training,
             validation=validation if validation is not None else testing,
@@ -220,7 +220,7 @@ def _frozen_gc() -> Iterator[None]:
 
 
 @contextmanager
-def _threads(count: int | None) -> Iterator[None]:
+def threads(count: int | None) -> Iterator[None]:
     import torch
 
     before = torch.get_num_threads()
