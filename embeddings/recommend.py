@@ -13,6 +13,9 @@ configuration's score among runs on that dataset, 1 = best):
   that fit its ``search_space`` plus the space's untried grid points, or every configuration the
   history holds. A candidate the model has no entity for is scored by its nearest known
   configurations of the same algorithm (weighted by the share of settings they share);
+* where the history holds the outcome of a configuration on a dataset, that observed quantile
+  is used; the model predicts the links the history lacks (configurations never tried on that
+  dataset);
 * configurations the experiment already tried are left out unless ``include_tried``.
 
 Each call is recorded (unless ``record=False``) as a run of the experiment
@@ -294,10 +297,21 @@ def _score(
     model: EmbeddingModel, weights: Mapping[str, float], candidates: Sequence[Candidate]
 ) -> np.ndarray:
     known = [c.label for c in candidates if c.label in model.entity_to_id]
-    known_scores = dict(zip(known, model.expected_outcome(weights, known), strict=True))
+    total = np.zeros(len(known))
+    for dataset, weight in weights.items():
+        # an outcome the history holds is a fact; the model predicts the links it lacks
+        predicted = model.expected_outcome({dataset: 1.0}, known)
+        observed = np.array([_observed(model, label, dataset) for label in known])
+        total += weight * np.where(np.isnan(observed), predicted, observed)
+    known_scores = dict(zip(known, total / (sum(weights.values()) or 1.0), strict=True))
     unknown = [c for c in candidates if c.label not in model.entity_to_id]
     interpolated = _interpolate(model, weights, unknown) if unknown else {}
     return np.array([known_scores.get(c.label, interpolated.get(c.label, 0.0)) for c in candidates])
+
+
+def _observed(model: EmbeddingModel, label: str, dataset: str) -> float:
+    found = model.graph.support.get((label, dataset))
+    return sum(q for _, q in found) / len(found) if found else float("nan")
 
 
 def _interpolate(

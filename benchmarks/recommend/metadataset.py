@@ -190,7 +190,7 @@ def _stratified(y: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarra
     from sklearn.model_selection import train_test_split
 
     index = np.arange(len(y))
-    labels, counts = np.unique(y, return_counts=True)
+    _, counts = np.unique(y, return_counts=True)
     stratify = y if counts.min() >= 2 else None
     keep, _ = train_test_split(index, train_size=size, stratify=stratify, random_state=0)
     del rng
@@ -202,9 +202,8 @@ def build(path: Path = CACHE) -> dict[str, Any]:
     """Evaluates every configuration on every dataset (or reads the cache)."""
     if path.is_file():
         return json.loads(path.read_text())  # type: ignore[no-any-return]
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-
     from kgrepo.embeddings import characteristics
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
 
     configs = grid()
     partial = path.with_suffix(".partial.json")  # resumes after an interruption
