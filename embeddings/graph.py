@@ -243,8 +243,8 @@ class TrainingGraph:
         out: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
         for (label, dataset), found in self.support.items():
             out[label].extend((q, run, dataset) for run, q in found)
-        for found in out.values():
-            found.sort(reverse=True)
+        for rows in out.values():
+            rows.sort(reverse=True)
         return dict(out)
 
     @functools.cached_property

@@ -121,7 +121,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller models, fewer epochs")
     parser.add_argument("--skip-soundness", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of the overhead table")
     args = parser.parse_args()
-    overheads(repeats=2 if args.quick else 3)
+    overheads(repeats=args.repeats)
     if not args.skip_soundness:
         soundness(args.quick)
