@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from kgrepo.embeddings.errors import BadModelFile
 from kgrepo.embeddings.graph import TrainingGraph
-from kgrepo.embeddings.training import TrainingConfig, quiet_pykeen, threads
+from kgrepo.embeddings.training import quiet_pykeen, threads
 
 from kgrepo.artifacts import ArtifactRef
 
@@ -197,11 +197,3 @@ class EmbeddingModel:
 
 def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
-
-
-def training_config_from(params: Mapping[str, Any]) -> TrainingConfig:
-    """The :class:`TrainingConfig` a model was trained with, from its recorded parameters."""
-    fields = {k: v for k, v in params.items() if k in TrainingConfig.__dataclass_fields__}
-    fields["device"] = None if fields.get("device") == "auto" else fields.get("device")
-    fields["threads"] = fields.get("threads") or None
-    return TrainingConfig(**fields)

@@ -164,6 +164,8 @@ def test_an_unseen_dataset_is_represented_by_its_neighbours(
     assert {d for d, _ in result.neighbours} <= set(model.graph.datasets)
     assert sum(w for _, w in result.neighbours) == pytest.approx(1.0)
     assert len(result.items) == 3 and "similar datasets" in result.items[0].explanation
+    with pytest.raises(kgrepo.NotFound, match="no experiment 'nope'"):
+        recommend(repo, experiment="nope", model=model, record=False)
     with pytest.raises(kgrepo.InvalidInput, match="has none of the characteristics it knows"):
         recommend(repo, characteristics={"colour": "blue"}, model=model, record=False)
 
