@@ -1,2 +1,47 @@
-"""Link-prediction embeddings over the repository (installed as ``kgrepo.embeddings``, extra
-``kgrepo[embeddings]``); built in a later issue. torch and pykeen are imported lazily there."""
+"""Link-prediction embeddings over the repository: what to try next (SPEC scenario 7).
+
+Installed as ``kgrepo.embeddings`` with the extra ``kgrepo[embeddings]``. torch and pykeen are
+imported only where a model is trained or used, so ``import kgrepo.embeddings`` stays light.
+
+The pieces, one module each: :mod:`~kgrepo.embeddings.characteristics` (dataset meta-features to
+record on a Dataset), :mod:`~kgrepo.embeddings.graph` (the repository projected into training
+triples), :mod:`~kgrepo.embeddings.training` (PyKEEN, with its overheads removed),
+:mod:`~kgrepo.embeddings.learn` (train and record the model in the repository, load it back),
+:mod:`~kgrepo.embeddings.space` (search spaces and candidates) and
+:mod:`~kgrepo.embeddings.recommend` (ranked, explained, recorded recommendations).
+"""
+
+from kgrepo.embeddings.characteristics import characteristics, describe_dataset
+from kgrepo.embeddings.errors import BadModelFile, NoModel, NotEnoughHistory
+from kgrepo.embeddings.graph import Projection, TrainingGraph, project
+from kgrepo.embeddings.learn import load, train
+from kgrepo.embeddings.model import EmbeddingModel
+from kgrepo.embeddings.recommend import (
+    Recommendation,
+    RecommendationRequest,
+    Recommendations,
+    recommend,
+)
+from kgrepo.embeddings.space import Choice, Range
+from kgrepo.embeddings.training import TrainingConfig
+
+__all__ = [
+    "BadModelFile",
+    "Choice",
+    "EmbeddingModel",
+    "NoModel",
+    "NotEnoughHistory",
+    "Projection",
+    "Range",
+    "Recommendation",
+    "RecommendationRequest",
+    "Recommendations",
+    "TrainingConfig",
+    "TrainingGraph",
+    "characteristics",
+    "describe_dataset",
+    "load",
+    "project",
+    "recommend",
+    "train",
+]

@@ -334,6 +334,18 @@ class Repository:
             out[label] = row["count"]
         return out
 
+    def recommend(self, request: Any = None, **fields: Any) -> Any:
+        """What to try next: :func:`kgrepo.embeddings.recommend` on this repository (needs the
+        extra ``kgrepo[embeddings]`` and a trained model; see that function for the fields)."""
+        try:
+            from kgrepo.embeddings import recommend
+        except ImportError as err:
+            extra = "pip install 'kgrepo[embeddings]'"
+            raise ImportError(
+                f"recommendations need the embeddings extra: {extra} ({err})"
+            ) from err
+        return recommend(self, request, **fields)
+
     # -- export and import -------------------------------------------------------------------------
     def dump(self, output: IO[bytes], format: str = "nquads") -> None:
         """Writes every graph as N-Quads or TriG (named graphs kept: the round trip is lossless)."""

@@ -8,6 +8,7 @@ on the main group when imported here.
 from kgrepo.cli import (  # noqa: F401  (registers commands)
     compare,
     dag,
+    embeddings,
     history,
     lineage,
     listing,

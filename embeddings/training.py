@@ -1,0 +1,270 @@
+"""Training a PyKEEN link-prediction model on labelled triples, with PyKEEN's overheads removed.
+
+:func:`train_triples` is the one place kgrepo calls PyKEEN's ``pipeline``: the repository's
+training graph (:func:`kgrepo.embeddings.train`) and the soundness benchmark on Nations and
+Kinships (``benchmarks/recommend/``) both go through it, so the benchmark measures this code.
+
+Two overheads dominate training on small graphs (measured in ``BENCHMARKS.md``):
+
+* PyKEEN calls ``gc.collect()`` after every epoch; a full collection walks every object the
+  process holds (torch and pykeen alone leave hundreds of thousands), about 0.4 s here. While
+  training, :func:`_frozen_gc` moves the objects that exist before training into the collector's
+  permanent generation (``gc.freeze()``), so each collection only walks objects made during
+  training, then ``gc.unfreeze()`` puts them back: nothing is leaked, the per-epoch collection
+  still frees training garbage, and nothing stays changed after the call.
+* torch 2.13 imports ``torch._dynamo`` (2–3 s) the first time an optimizer is built
+  (``Optimizer.add_param_group`` is wrapped in ``torch._disable_dynamo``) and in every
+  ``step``; it is a once-per-process cost that cannot be skipped without replacing torch's
+  optimizers, so it is left alone and reported.
+
+torch and pykeen are imported inside the functions: ``import kgrepo.embeddings`` stays light.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from kgrepo.errors import InvalidInput
+
+__all__ = ["TrainedTriples", "TrainingConfig", "device", "train_triples"]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How to train the embeddings, with PyKEEN's names: ``model`` and ``negative_sampler`` are
+    a name PyKEEN resolves (``"DistMult"``, ``"basic"``) or a class; ``model_kwargs`` go to the
+    model besides ``embedding_dim``. Early stopping evaluates every ``evaluate_every`` epochs on
+    the validation split (``validation_share`` of the triples) and stops after ``patience``
+    evaluations without a relative improvement of ``relative_delta`` in Hits@10. ``threads`` is
+    torch's intra-op thread count while training (None: torch's default); the graphs kgrepo
+    learns from are small, and on a busy machine one thread is many times faster than
+    several fighting for cores (see BENCHMARKS.md).
+    """
+
+    model: str | type = "DistMult"
+    embedding_dim: int = 64
+    epochs: int = 200
+    negative_sampler: str | type = "basic"
+    negatives_per_positive: int = 8
+    learning_rate: float = 0.01
+    batch_size: int = 256
+    seed: int = 42
+    validation_share: float = 0.1
+    evaluate_every: int = 10
+    patience: int = 3
+    relative_delta: float = 0.002
+    model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    device: str | None = None
+    threads: int | None = 1
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name, low, high in (
+            ("embedding_dim", 1, 4096),
+            ("epochs", 1, 100_000),
+            ("negatives_per_positive", 1, 1000),
+            ("batch_size", 1, 1 << 20),
+            ("evaluate_every", 1, 100_000),
+            ("patience", 1, 1000),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise InvalidInput(
+                    "TrainingConfig", name, value, f"expected an integer from {low} to {high}"
+                )
+        if self.threads is not None and (
+            not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1
+        ):
+            raise InvalidInput(
+                "TrainingConfig", "threads", self.threads, "expected a positive integer or None"
+            )
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise InvalidInput("TrainingConfig", "seed", self.seed, "expected an integer")
+        for name, low, high in (  # type: ignore[assignment]
+            ("learning_rate", 0.0, 10.0),
+            ("validation_share", 0.0, 0.5),
+            ("relative_delta", 0.0, 1.0),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise InvalidInput("TrainingConfig", name, value, "expected a number")
+            if not low <= value <= high or (name == "learning_rate" and value == 0):
+                raise InvalidInput(
+                    "TrainingConfig", name, value, f"expected a number in ({low}, {high}]"
+                )
+        if not isinstance(self.model, str | type):
+            raise InvalidInput("TrainingConfig", "model", self.model, "expected a name or a class")
+
+    @property
+    def model_name(self) -> str:
+        return self.model if isinstance(self.model, str) else self.model.__name__
+
+    def to_params(self) -> dict[str, Any]:
+        """The configuration as flat setting values (classes by name), for recording."""
+        out = asdict(self)
+        out["model"] = self.model_name
+        sampler = self.negative_sampler
+        out["negative_sampler"] = sampler if isinstance(sampler, str) else sampler.__name__
+        out["model_kwargs"] = {k: v for k, v in self.model_kwargs.items()}
+        out["device"] = self.device or "auto"
+        out["threads"] = self.threads or 0
+        del out["progress"]
+        return out
+
+
+@dataclass
+class TrainedTriples:
+    """A trained PyKEEN model with its metrics (filtered, both sides, on ``testing``)."""
+
+    model: Any
+    training: Any
+    metrics: dict[str, float]
+    epochs: int
+    seconds: float
+    device: str
+
+
+def device(requested: str | None) -> str:
+    """The torch device: the requested one, else CUDA when present, else the CPU."""
+    import torch
+
+    if requested is not None:
+        return requested
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def train_triples(
+    training: Any, validation: Any | None, testing: Any, config: TrainingConfig
+) -> TrainedTriples:
+    """Trains ``config.model`` on the PyKEEN triples factory ``training`` and evaluates it on
+    ``testing`` (filtered by training and validation), with early stopping on ``validation``
+    when given."""
+    from pykeen.pipeline import pipeline
+
+    where = device(config.device)
+    stopper: dict[str, Any] = {}
+    if validation is not None:
+        stopper = {
+            "stopper": "early",
+            "stopper_kwargs": {
+                "frequency": config.evaluate_every,
+                "patience": config.patience,
+                "relative_delta": config.relative_delta,
+                "metric": "hits_at_k",
+            },
+        }
+    started = time.perf_counter()
+    with _frozen_gc(), quiet_pykeen(), threads(config.threads):
+        result = pipeline(
+            training=training,
+            validation=validation if validation is not None else testing,
+            testing=testing,
+            model=config.model,
+            model_kwargs={"embedding_dim": config.embedding_dim, **config.model_kwargs},
+            optimizer="Adam",
+            optimizer_kwargs={"lr": config.learning_rate},
+            # the memory search probes batch sizes with an extra training pass; it is for GPUs
+            training_loop_kwargs={"automatic_memory_optimization": where != "cpu"},
+            negative_sampler=config.negative_sampler,
+            negative_sampler_kwargs={"num_negs_per_pos": config.negatives_per_positive},
+            training_kwargs={
+                "num_epochs": config.epochs,
+                "batch_size": min(config.batch_size, training.num_triples),
+                "use_tqdm": config.progress,
+                "use_tqdm_batch": False,
+                # pinning needs an accelerator; on the CPU torch only warns about it
+                "pin_memory": where != "cpu",
+            },
+            evaluation_kwargs={"use_tqdm": False},
+            random_seed=config.seed,
+            device=where,
+            **stopper,
+        )
+    seconds = time.perf_counter() - started
+    return TrainedTriples(
+        result.model,
+        training,
+        _metrics(result.metric_results),
+        len(result.losses),
+        seconds,
+        where,
+    )
+
+
+def _metrics(results: Any) -> dict[str, float]:
+    names = {
+        "mrr": "both.realistic.inverse_harmonic_mean_rank",
+        "hits_at_1": "both.realistic.hits_at_1",
+        "hits_at_3": "both.realistic.hits_at_3",
+        "hits_at_10": "both.realistic.hits_at_10",
+    }
+    return {k: float(results.get_metric(v)) for k, v in names.items()}
+
+
+@contextmanager
+def _frozen_gc() -> Iterator[None]:
+    """Objects older than the training are left out of the per-epoch collections (see module
+    docstring); they are handed back to the collector afterwards."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@contextmanager
+def threads(count: int | None) -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
+def quiet_pykeen() -> Iterator[None]:
+    """PyKEEN and torch_max_mem log at INFO/WARNING on every run (evaluation times, a note that
+    CPU memory is not auto-tuned), and PyKEEN warns about an argument it passes itself; kgrepo's
+    callers did not ask for them."""
+    import logging
+
+    loggers = [logging.getLogger(n) for n in ("pykeen", "torch_max_mem")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            # PyKEEN 1.11 passes shuffle=True to its own instances, then warns that it is ignored
+            warnings.filterwarnings(
+                "ignore", "Training instances are always shuffled", DeprecationWarning
+            )
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def split(
+    triples: Sequence[tuple[str, str, str]], share: float, seed: int
+) -> tuple[Any, Any | None]:
+    """A PyKEEN triples factory of ``triples`` split into training and validation (``share``;
+    every entity stays in training). With ``share`` 0 or too few triples, no validation."""
+    import numpy as np
+    from pykeen.triples import TriplesFactory
+
+    factory = TriplesFactory.from_labeled_triples(np.array(list(triples), dtype=str))
+    if share <= 0 or len(triples) * share < 2:
+        return factory, None
+    training, validation = factory.split([1 - share, share], random_state=seed)
+    return training, validation
