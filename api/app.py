@@ -21,7 +21,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from kgrepo.api import problems, routes_artifacts, routes_lineage, routes_runs, sparql
+from kgrepo.api import (
+    problems,
+    routes_artifacts,
+    routes_lineage,
+    routes_recommendations,
+    routes_runs,
+    sparql,
+)
 from kgrepo.api.deps import ServerState
 from kgrepo.api.open_runs import OpenRuns
 from kgrepo.api.settings import Settings
@@ -103,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_lineage.router, prefix="/api/v1")
     app.include_router(routes_runs.router, prefix="/api/v1")
     app.include_router(routes_artifacts.router, prefix="/api/v1")
+    app.include_router(routes_recommendations.router, prefix="/api/v1")
     app.add_api_route("/healthz", healthz, tags=["server"], summary="Liveness")
     return app
 

@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from kgrepo.embeddings.errors import BadModelFile, NoModel, NotEnoughHistory
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -112,6 +113,9 @@ class OpenRunGone(ApiError):
 #: error class -> (HTTP status, stable type slug, title). Looked up along the class's MRO, so the
 #: most specific entry wins (ValidationError before InvalidInput before KgRepoError).
 PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
+    NotEnoughHistory: (409, "not-enough-history", "Too little history to recommend from"),
+    NoModel: (404, "no-model", "No embedding model has been trained"),
+    BadModelFile: (422, "bad-model-file", "The embedding model file is unusable"),
     ValidationError: (422, "validation", "A record breaks a shape of the ontology"),
     InvalidInput: (422, "invalid-input", "Invalid input"),
     QuerySyntaxError: (400, "query-syntax", "SPARQL syntax error"),

@@ -110,7 +110,9 @@ def groups(text: str) -> tuple[tuple[int, frozenset[str] | None], ...]:
                     )
                 pending = parens
         elif kind == "open":
-            following = tokens[i + 1].group().upper() if i + 1 < len(tokens) else ""
+            following = next(
+                (t.group().upper() for t in tokens[i + 1 :] if not t.group().startswith("#")), ""
+            )
             if stack and stack[-1].role == "skip":
                 role = "skip"
             elif template is not None and parens == template:

@@ -24,6 +24,13 @@ def test_every_where_group_of_a_query_and_its_subqueries() -> None:
     assert groups(text) == [" { SELECT ?x", " ?x ?p ?o } "]
 
 
+def test_a_comment_before_a_subquery_is_not_a_group() -> None:
+    text = "SELECT * WHERE { {\n  # the runs\n  SELECT ?x WHERE { ?x ?p ?o } } UNION { ?x ?q ?v } }"
+    bound = bind(text, {"x": A})
+    assert bound.count("VALUES") == 3  # the WHERE groups and the union's second branch
+    assert len(list(Store().query(bound))) == 0  # it parses
+
+
 def test_where_keyword_is_optional() -> None:
     assert groups("SELECT ?x { ?x ?p ?o }") == [" ?x ?p ?o }"]
     assert groups("ASK { ?x ?p ?o }") == [" ?x ?p ?o }"]
