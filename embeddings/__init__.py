@@ -11,6 +11,14 @@ triples), :mod:`~kgrepo.embeddings.training` (PyKEEN, with its overheads removed
 :mod:`~kgrepo.embeddings.recommend` (ranked, explained, recorded recommendations).
 """
 
+try:  # numpy (and torch, pykeen) come with the extra; without it, say how to get them
+    import numpy  # noqa: F401
+except ImportError as err:  # pragma: no cover - exercised by tests/test_packaging.py
+    raise ImportError(
+        "kgrepo.embeddings needs the 'embeddings' extra: pip install torch==2.13.0 "
+        "'kgrepo[embeddings]' (torch first and pinned, see the README)"
+    ) from err
+
 from kgrepo.embeddings.characteristics import characteristics, describe_dataset
 from kgrepo.embeddings.errors import BadModelFile, NoModel, NotEnoughHistory
 from kgrepo.embeddings.graph import Projection, TrainingGraph, project

@@ -158,8 +158,14 @@ def test_installed_wheel_imports(venv: Path, tmp_path: Path) -> None:
         import sys, sysconfig
         import kgrepo
         kgrepo.Repository.in_memory()
-        import kgrepo.api, kgrepo.embeddings, kgrepo.ontology
+        import kgrepo.api, kgrepo.ontology
         assert kgrepo.__file__.startswith(sysconfig.get_paths()["purelib"]), kgrepo.__file__
+        try:  # installed without the extra: a clear hint, not a bare "No module named numpy"
+            import kgrepo.embeddings
+        except ImportError as err:
+            assert "kgrepo[embeddings]" in str(err), err
+        else:
+            raise AssertionError("kgrepo.embeddings imported without the embeddings extra")
         print("ok")
         """
     )
