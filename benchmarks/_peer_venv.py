@@ -6,9 +6,11 @@ Installing MLflow into kgrepo's environment downgrades libraries there, so the b
 
 ``mlflow-skinny`` is the MLflow client and tracking stores without the UI/server and the ML
 dependencies; the SQLite tracking store (``SqlAlchemyStore``) additionally needs SQLAlchemy and
-alembic, which the full ``mlflow`` package would bring. Verified on Python 3.11.7:
-``mlflow-skinny==3.17.2`` (the newest skinny release on PyPI at the time; full ``mlflow`` is at
-3.18.0), ``SQLAlchemy==2.1.9``, ``alembic==1.20.1`` — about 170 MB, ~35 s to install.
+alembic, which the full ``mlflow`` package would bring; ``mlflow server`` (uvicorn, the default)
+further imports Flask, flask-cors, aiohttp, numpy and pandas, pinned below. Verified on Python
+3.11.7: ``mlflow-skinny==3.17.2`` (the newest skinny release on PyPI at the time; full ``mlflow`` is
+at 3.18.0), ``SQLAlchemy==2.1.9``, ``alembic==1.20.1`` — about 170 MB, ~35 s to install (~90 s
+with the server's packages).
 
 Usage from the command line (prints the peer's python)::
 
@@ -30,10 +32,18 @@ REQUIREMENTS = (
     "mlflow-skinny==3.17.2",
     "SQLAlchemy==2.1.9",
     "alembic==1.20.1",
+    # ``mlflow server`` (bench_server.py's --mlflow phase) imports these, which skinny lacks;
+    # found one ImportError at a time (flask, flask-cors, aiohttp, numpy, pandas).
+    "Flask==3.1.3",
+    "flask-cors==6.0.5",
+    "aiohttp==3.14.5",
+    "numpy==2.4.6",
+    "pandas==3.1.1",
 )
 CHECK = (
     "import mlflow, sqlalchemy, alembic; "
     "from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore; "
+    "import mlflow.server.fastapi_app; "
     "print(mlflow.__version__)"
 )
 

@@ -15,6 +15,13 @@ Everything on 127.0.0.1, load generator on the same machine, each phase bounded 
     the model-upstream query (``ontology/queries``-style, ``prov:wasGeneratedBy/prov:used``) for one
     model, from ``--clients`` threads, against ``kgrepo serve`` and against ``oxigraph serve
     --union-default-graph`` on a copy of the same store (the ceiling).
+``MLflow server`` (``--mlflow``, on by default; ``--no-mlflow`` skips it)
+    ``mlflow server`` with SQLite (``--workers 1``, its own venv from ``_peer_venv.py``), driven
+    over plain HTTP from ``--clients`` threads for ``--seconds``: one run = ``runs/create``,
+    ``runs/log-batch`` (the same 7 params and 2 metric values as the kgrepo run: ``seed``, then
+    ``C``/``kernel``/``seed`` per step, ``accuracy`` at steps 0 and 1), ``runs/update`` FINISHED;
+    then ``runs/search`` (``metrics.accuracy > 0.5``, 50 results) next to the ``/sparql`` lineage
+    query. The ratio kgrepo REST runs/s / MLflow runs/s is from the same invocation.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -118,6 +126,124 @@ def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
+def mlflow_phase(seconds: float, n_clients: int, tmp: Path) -> dict[str, Any]:
+    """``mlflow server`` (SQLite, 1 worker) recording and searching runs over its REST API."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _peer_venv import ensure_peer_venv
+
+    py = ensure_peer_venv()
+    root = tmp / "mlflow"
+    root.mkdir()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    # No job execution: it would spawn huey consumers, which skinny's venv does not have.
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    log = (root / "server.log").open("wb")
+    server = subprocess.Popen(
+        [
+            str(py.parent / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{root / 'mlflow.db'}",
+            "--default-artifact-root",
+            str(root / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_up(url + "/health", server)
+        api = url + "/api/2.0/mlflow"
+        http0 = httpx.Client(timeout=60)
+        exp = http0.post(f"{api}/experiments/create", json={"name": "bench"})
+        exp.raise_for_status()
+        experiment_id = exp.json()["experiment_id"]
+        clients = [httpx.Client(timeout=60) for _ in range(n_clients)]
+        lock = threading.Lock()
+        counter = iter(range(10**9))
+
+        def record(c: int, lat: list[float]) -> int:
+            http = clients[c]
+            with lock:
+                i = next(counter)
+
+            def call(path: str, body: Any) -> Any:
+                t = time.perf_counter()
+                r = http.post(f"{api}/{path}", json=body)
+                lat.append(time.perf_counter() - t)
+                r.raise_for_status()
+                return r.json()
+
+            now = int(time.time() * 1000)
+            run_id = call(
+                "runs/create",
+                {"experiment_id": experiment_id, "start_time": now, "run_name": f"run-{i}"},
+            )["run"]["info"]["run_id"]
+            params = [{"key": "seed", "value": str(i)}]
+            metrics = []
+            for n in range(2):
+                params += [
+                    {"key": f"step-{n}.C", "value": str(1.0 + i)},
+                    {"key": f"step-{n}.kernel", "value": "rbf"},
+                    {"key": f"step-{n}.seed", "value": str(n)},
+                ]
+                metrics.append({"key": "accuracy", "value": 0.9, "timestamp": now, "step": n})
+            call("runs/log-batch", {"run_id": run_id, "params": params, "metrics": metrics})
+            call("runs/update", {"run_id": run_id, "status": "FINISHED", "end_time": now})
+            return 1
+
+        record(0, [])  # warm-up
+        runs, lat, elapsed = timed_loop(seconds, n_clients, record)
+        out: dict[str, Any] = {
+            "runs_per_s": runs / elapsed,
+            "p50_ms": percentile(lat, 0.5) * 1e3,
+            "p99_ms": percentile(lat, 0.99) * 1e3,
+            "requests": len(lat),
+        }
+        search = {
+            "experiment_ids": [experiment_id],
+            "filter": "metrics.accuracy > 0.5",
+            "max_results": 50,
+        }
+        rows = len(http0.post(f"{api}/runs/search", json=search).json().get("runs", []))
+
+        def find(c: int, lat: list[float]) -> int:
+            t = time.perf_counter()
+            r = clients[c].post(f"{api}/runs/search", json=search)
+            lat.append(time.perf_counter() - t)
+            r.raise_for_status()
+            return 1
+
+        n, slat, selapsed = timed_loop(seconds, n_clients, find)
+        out["search"] = {
+            "qps": n / selapsed,
+            "p50_ms": percentile(slat, 0.5) * 1e3,
+            "p99_ms": percentile(slat, 0.99) * 1e3,
+            "rows": rows,
+            "runs_in_store": runs + 1,
+        }
+        for h in [http0, *clients]:
+            h.close()
+        return out
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # its own session: the CLI and its uvicorn child
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(30)
+        log.close()
+
+
 def worker_costs(quads: int, repeat: int = 100) -> dict[str, float]:
     """What the killable query workers cost, on an in-memory store of ``quads`` quads: a query in
     process, the same query through a warm worker, and through a worker re-forked after a write."""
@@ -164,6 +290,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--worker-quads", type=int, default=300_000)
+    parser.add_argument(
+        "--mlflow",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="compare with `mlflow server` (SQLite) from its own venv (--no-mlflow skips it)",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "clients": args.clients,
@@ -376,6 +508,25 @@ def main() -> None:
             "sparql_over_oxigraph": results["sparql_kgrepo"]["qps"]
             / results["sparql_oxigraph"]["qps"],
         }
+        if args.mlflow:
+            try:
+                results["mlflow"] = mlflow_phase(args.seconds, args.clients, tmp)
+            except Exception as exc:  # the peer is optional: report, keep the other figures
+                results["mlflow"] = {"error": f"{type(exc).__name__}: {exc}"}
+                print(f"MLflow phase failed: {exc}", file=sys.stderr)
+            else:
+                m = results["mlflow"]
+                print(
+                    f"MLflow server recording: {m['runs_per_s']:.1f} runs/s, p50 {m['p50_ms']:.1f}"
+                    f" ms, p99 {m['p99_ms']:.1f} ms per request ({args.clients} clients)"
+                )
+                print(f"MLflow runs/search: {m['search']}")
+                results["ratios"]["rest_over_mlflow"] = (
+                    results["rest"]["runs_per_s"] / m["runs_per_s"]
+                )
+                results["ratios"]["sparql_lineage_over_mlflow_search"] = (
+                    results["sparql_kgrepo"]["qps"] / m["search"]["qps"]
+                )
         print(json.dumps(results["ratios"], indent=2))
         results["workers"] = worker_costs(args.worker_quads)
         print(f"query workers: {results['workers']}")
