@@ -139,11 +139,6 @@ def groups(text: str) -> tuple[tuple[int, frozenset[str] | None], ...]:
     return tuple(sorted(points))
 
 
-def where_groups(text: str) -> list[int]:
-    """Offsets just after the ``{`` that opens each query's (and subquery's) WHERE group."""
-    return [offset for offset, mentioned in groups(text) if mentioned is None]
-
-
 def values_block(bindings: Mapping[str, Value]) -> str:
     """``VALUES (?a ?b) { (term term) … }``, each term written by pyoxigraph's serialiser; a
     variable bound to a sequence of terms takes each of them (one row per combination)."""

@@ -301,6 +301,16 @@ def artifact_infos(repo: Repository, rows: Iterable[Row]) -> dict[str, ArtifactI
     }
 
 
+def read_artifacts(repo: Repository, iris: Iterable[str]) -> dict[str, ArtifactInfo]:
+    """:class:`ArtifactInfo` of each of ``iris``, read with ``artifact-info.rq`` (bound to the
+    IRIs in chunks, see :func:`kgrepo.queries.select_each`); an IRI with no description is a bare
+    ``Artifact`` named by its IRI."""
+    wanted = sorted(set(iris))
+    rows = queries.select_each(repo, "artifact-info", "artifact", map(NamedNode, wanted))
+    found = artifact_infos(repo, rows)
+    return {iri: found.get(iri) or ArtifactInfo(iri, iri, "Artifact") for iri in wanted}
+
+
 def _kind_depths(repo: Repository) -> dict[str, tuple[int, str]]:
     """Class IRI → (depth below kg:Artifact, kind name), for every known artifact kind."""
     out = {}

@@ -27,8 +27,8 @@ from pyoxigraph import NamedNode
 
 from kgrepo import _resolve, _terms, queries
 from kgrepo._vocab import KG, RDFS
-from kgrepo.artifacts import ArtifactKind
 from kgrepo.errors import InvalidInput
+from kgrepo.history import read_artifacts
 from kgrepo.records import Cause, Status
 from kgrepo.results import ArtifactInfo, ExecutableInfo, Result, TriggerInfo
 
@@ -132,7 +132,7 @@ def _lineage(
     executions = [NamedNode(e) for e in sorted(levels)]
     steps = _steps(repo, executions, levels, ins, outs)
     mentioned = {root.value} | {a for s in steps for a in (*s.inputs, *s.outputs)}
-    infos = artifact_infos(repo, mentioned)
+    infos = read_artifacts(repo, mentioned)
     return Lineage(infos[root.value], direction, depth, tuple(steps), infos)
 
 
@@ -167,16 +167,6 @@ def _steps(
     ]
     steps.sort(key=lambda s: (s.depth, s.started, s.iri))
     return steps
-
-
-def artifact_infos(repo: Repository, iris: Iterable[str]) -> dict[str, ArtifactInfo]:
-    """The description of each artifact of ``iris``, read in one query."""
-    wanted = sorted(set(iris))
-    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in queries.select_each(repo, "artifact-info", "artifact", map(NamedNode, wanted)):
-        rows[row["artifact"]].append(row)
-    by_iri = {k.iri.value: k for k in repo.kinds()}
-    return {iri: _info_from(by_iri, iri, rows[iri]) for iri in wanted}
 
 
 def _levels(
@@ -243,30 +233,6 @@ def _step(
     )
 
 
-def _info_from(
-    kinds: dict[str, ArtifactKind], iri: str, rows: list[dict[str, Any]]
-) -> ArtifactInfo:
-    """An artifact's description from the rows of ``artifact-info.rq`` (one per type)."""
-    if not rows:
-        return ArtifactInfo(iri, iri, "Artifact")
-    kind = _most_specific(kinds, (r["type"] for r in rows))
-    first = min(rows, key=lambda r: r["name"])  # several names (aliases): the smallest, stably
-    return ArtifactInfo(iri, first["name"], kind, first.get("uri"), first.get("digest"))
-
-
-def most_specific(repo: Repository, types: Iterable[str]) -> str:
-    """The name of the most specific artifact kind among ``types`` (built-in or custom)."""
-    return _most_specific({k.iri.value: k for k in repo.kinds()}, types)
-
-
-def _most_specific(by_iri: dict[str, ArtifactKind], types: Iterable[str]) -> str:
-    kinds = [by_iri[t] for t in set(types) if t in by_iri]
-    if not kinds:
-        return "Artifact"
-    best = max(kinds, key=lambda k: sum(1 for other in kinds if k.is_a(other)))
-    return best.name
-
-
 # -- FR8: reproduction recipe ----------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Recipe(Result):
@@ -295,7 +261,7 @@ def recipe(repo: Repository, artifact: object) -> Recipe:
         generated[row["execution"]].add(row["output"])
     artifacts = dict(up.artifacts)
     artifacts.update(
-        artifact_infos(repo, {o for os in generated.values() for o in os} - set(artifacts))
+        read_artifacts(repo, {o for os in generated.values() for o in os} - set(artifacts))
     )
     steps = [
         dataclasses.replace(s, outputs=tuple(sorted({*s.outputs, *generated[s.iri]})))
@@ -457,7 +423,7 @@ def flag(repo: Repository, artifact: object, reason: str, *, by: str | None = No
 def suspects(repo: Repository) -> list[Suspect]:
     """Every artifact derived from a flagged artifact, with the flag's reason."""
     rows = repo.select(queries.text("lineage-suspects"))
-    infos = artifact_infos(repo, (r["suspect"] for r in rows))
+    infos = read_artifacts(repo, (r["suspect"] for r in rows))
     return [Suspect(infos[r["suspect"]], r["flagged"], r["reason"]) for r in rows]
 
 

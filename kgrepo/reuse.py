@@ -39,6 +39,7 @@ from pyoxigraph import Literal, NamedNode
 from kgrepo import _terms, queries
 from kgrepo.artifacts import Artifact, ArtifactRef
 from kgrepo.errors import InvalidInput
+from kgrepo.history import read_artifacts
 from kgrepo.records import Executable
 from kgrepo.results import Result
 
@@ -133,12 +134,8 @@ def load_artifact(repo: Repository, iri: str) -> ArtifactRef:
 def load_artifacts(repo: Repository, iris: list[str]) -> list[ArtifactRef]:
     """Recorded artifacts as references that later steps can ``use()``: their descriptions in one
     query, and the attributes of their kinds (a kind may require some) in another, if any."""
-    from kgrepo.lineage import most_specific
-
-    info: dict[str, list[dict[str, Any]]] = {iri: [] for iri in iris}
-    for row in queries.select_each(repo, "artifact-info", "artifact", map(NamedNode, iris)):
-        info[row["artifact"]].append(row)
-    kinds = {iri: repo.kind(most_specific(repo, (r["type"] for r in info[iri]))) for iri in iris}
+    info = read_artifacts(repo, iris)
+    kinds = {iri: repo.kind(info[iri].kind) for iri in iris}
     predicates = sorted(
         {a.predicate for k in kinds.values() for a in k.attributes.values()}, key=str
     )
@@ -152,15 +149,15 @@ def load_artifacts(repo: Repository, iris: list[str]) -> list[ArtifactRef]:
                 values[row["artifact"]][row["property"]] = row["value"]
     refs = []
     for iri in iris:
-        first = min(info[iri], key=lambda r: r["name"])
         kind = kinds[iri]
         attributes = {
             a.name: values[iri][a.predicate.value]
             for a in kind.attributes.values()
             if a.predicate.value in values[iri]
         }
+        described = info[iri]
         artifact = Artifact(
-            first["name"], kind=kind, uri=first.get("uri"), digest=first.get("digest"), **attributes
+            described.name, kind=kind, uri=described.uri, digest=described.digest, **attributes
         )
         refs.append(ArtifactRef(NamedNode(iri), artifact))
     return refs

@@ -8,10 +8,16 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
 
 import kgrepo
 from kgrepo import queries
-from kgrepo._bind import bind, where_groups
+from kgrepo._bind import bind
+from kgrepo._bind import groups as all_groups
 
 A = NamedNode("urn:a")
 BLOCK = " VALUES (?x) { (<urn:a>) }"
+
+
+def where_groups(text: str) -> list[int]:
+    """Where a query's (and its subqueries') WHERE groups open."""
+    return [offset for offset, mentioned in all_groups(text) if mentioned is None]
 
 
 def groups(text: str) -> list[str]:

@@ -11,7 +11,7 @@ from _live_server import live_server
 import kgrepo
 
 pytestmark = [pytest.mark.slow, pytest.mark.server]
-pytest.importorskip("sklearn")
+pytest.importorskip("sklearn")  # the imports below need it, so they come after
 
 from kgrepo.embeddings import train  # noqa: E402
 from test_embeddings_training import CONFIG, record_history  # noqa: E402

@@ -18,7 +18,10 @@ import sys
 from pathlib import Path
 
 REQUIREMENTS = ("ml-metadata==1.17.1", "protobuf<5")
-CHECK = "import ml_metadata, google.protobuf; print(ml_metadata.__version__, google.protobuf.__version__)"  # noqa: E501
+CHECK = (
+    "import ml_metadata, google.protobuf; "
+    "print(ml_metadata.__version__, google.protobuf.__version__)"
+)
 
 
 def venv_dir() -> Path:
