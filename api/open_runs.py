@@ -29,10 +29,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kgrepo.api.problems import OpenRunGone
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
-from kgrepo import _resolve, environment, queries
-from kgrepo.errors import InvalidInput, InvalidState
+from kgrepo import _resolve, _terms, environment
+from kgrepo._vocab import KG
+from kgrepo.errors import InvalidInput, InvalidState, NotFound
 from kgrepo.recording import Run, Step
 from kgrepo.repository import Repository
 
@@ -74,13 +75,17 @@ class OpenRuns:
             run = self._runs.get(key)
         if run is not None:
             return run
+        if self.shared:
+            # Rebuilt from the store first: each query is a round trip to the SPARQL server, and
+            # the run's start statements already say where it was started (kg:host, kg:pid).
+            try:
+                run = Run._resume(self.repository, iri)
+            except (NotFound, InvalidState):
+                run = None  # not a run, or ended meanwhile: said precisely below
+            if run is not None and self._ours(run):
+                return run
         # Not open here: say whether it exists at all (and is a run).
         node = _resolve.require(self.repository, iri, "run")
-        if self.shared and self._ours(node):
-            try:
-                return Run._resume(self.repository, node)
-            except InvalidState:
-                pass  # it ended meanwhile
         raise OpenRunGone(
             f"run <{node.value}> is not open on this server: it has ended, or it was started "
             "before a restart (then it has been marked abandoned) or by another process",
@@ -106,17 +111,19 @@ class OpenRuns:
             self._steps.pop(run.iri.value, None)
             self._run_locks.pop(run.iri.value, None)
 
-    def _ours(self, run: NamedNode) -> bool:
-        """Whether the store says ``run`` is running and was started through this deployment."""
-        rows = self.repository.select(queries.text("running-runs"), run=run)
-        if not rows or rows[0].get("host") != environment.capture().host:
+    def _ours(self, run: Run) -> bool:
+        """Whether the running ``run`` was started through this deployment (its start statements
+        name this host and this process, or a sibling worker)."""
+        started = {p.value: o for s, p, o in run._start.items if s == run.iri}
+        host, pid = started.get(KG.host.value), started.get(KG.pid.value)
+        if host is None or host.value != environment.capture().host:
             return False
-        pid = rows[0].get("pid")
-        if pid == os.getpid():
+        number = _terms.python_value(pid) if isinstance(pid, Literal) else None
+        if number == os.getpid():
             return True
         # Sibling workers are the children of one supervisor; without one (a single worker) our
         # parent is a shell or a service manager, whose other children are none of ours.
-        return self.workers > 1 and isinstance(pid, int) and _parent(pid) == os.getppid()
+        return self.workers > 1 and isinstance(number, int) and _parent(number) == os.getppid()
 
     def abandon_stale(self) -> int:
         """Marks abandoned every run left running by a process that is gone; returns how many."""

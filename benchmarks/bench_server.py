@@ -15,6 +15,9 @@ Everything on 127.0.0.1, load generator on the same machine, each phase bounded 
     the model-upstream query (``ontology/queries``-style, ``prov:wasGeneratedBy/prov:used``) for one
     model, from ``--clients`` threads, against ``kgrepo serve`` and against ``oxigraph serve
     --union-default-graph`` on a copy of the same store (the ceiling).
+``REST recording, remote store`` (``--remote``, on by default)
+    the same REST run through ``kgrepo serve --workers 2`` whose store is a real ``oxigraph serve
+    --location <tmp>`` on 127.0.0.1 (the shared-store deployment), same clients and time.
 ``MLflow server`` (``--mlflow``, on by default; ``--no-mlflow`` skips it)
     ``mlflow server`` with SQLite (``--workers 1``, its own venv from ``_peer_venv.py``), driven
     over plain HTTP from ``--clients`` threads for ``--seconds``: one run = ``runs/create``,
@@ -39,7 +42,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +247,87 @@ def mlflow_phase(seconds: float, n_clients: int, tmp: Path) -> dict[str, Any]:
         log.close()
 
 
+def rest_recorder(
+    clients: list[httpx.Client], lock: threading.Lock, counter: Iterator[int]
+) -> Callable[[int, list[float]], int]:
+    """One run through the REST API per call (4 requests: start, 2 steps, end) on client ``c``."""
+
+    def rest(c: int, lat: list[float]) -> int:
+        http = clients[c]
+        with lock:
+            i = next(counter)
+
+        def call(path: str, body: Any) -> Any:
+            t = time.perf_counter()
+            r = http.post(path, json=body)
+            lat.append(time.perf_counter() - t)
+            r.raise_for_status()
+            return r.json()
+
+        run = call("/api/v1/runs", {"experiment": "bench", "config": {"seed": i}})["iri"]
+        rid = run.rsplit("/", 1)[1]
+        for n in range(2):
+            call(f"/api/v1/runs/{rid}/steps", step_body(i, n))
+        call(f"/api/v1/runs/{rid}/end", {"status": "Succeeded"})
+        return 1
+
+    return rest
+
+
+def remote_phase(seconds: float, n_clients: int, tmp: Path) -> dict[str, Any]:
+    """REST recording through ``kgrepo serve --workers 2`` on a store kept in a real ``oxigraph
+    serve --location`` (the shared-store deployment of issue 4)."""
+    oxi = Path(sys.executable).parent / "oxigraph"
+    port = free_port()
+    store_url = f"http://127.0.0.1:{port}"
+    oxigraph = subprocess.Popen(
+        [str(oxi), "serve", "--location", str(tmp / "remote"), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    tokens_path = str(tmp / "remote.tokens.sqlite")
+    tokens = TokenStore(tokens_path)
+    token = tokens.create("bench", Role.ADMIN).token
+    tokens.close()
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        wait_up(store_url + "/", oxigraph)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KGREPO_")}
+        command = [sys.executable, "-c", "from kgrepo.cli import main; main()", "--repo", store_url]
+        command += ["serve", "--port", str(port), "--workers", "2", "--tokens", tokens_path]
+        server = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_up(url + "/healthz", server)
+        clients = [
+            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            for _ in range(n_clients)
+        ]
+        rest = rest_recorder(clients, threading.Lock(), iter(range(10**9)))
+        rest(0, [])  # warm-up
+        runs, lat, elapsed = timed_loop(seconds, n_clients, rest)
+        for http in clients:
+            http.close()
+        return {
+            "runs_per_s": runs / elapsed,
+            "p50_ms": percentile(lat, 0.5) * 1e3,
+            "p99_ms": percentile(lat, 0.99) * 1e3,
+            "requests": len(lat),
+        }
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)  # the CLI and its uvicorn workers
+            server.wait(30)
+        oxigraph.terminate()
+        oxigraph.wait(30)
+
+
 def worker_costs(quads: int, repeat: int = 100) -> dict[str, float]:
     """What the killable query workers cost, on an in-memory store of ``quads`` quads: a query in
     process, the same query through a warm worker, and through a worker re-forked after a write."""
@@ -295,6 +379,12 @@ def main() -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="compare with `mlflow server` (SQLite) from its own venv (--no-mlflow skips it)",
+    )
+    parser.add_argument(
+        "--remote",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="REST recording on kgrepo serve --workers 2 over a real oxigraph serve store",
     )
     args = parser.parse_args()
     results: dict[str, Any] = {
@@ -356,25 +446,7 @@ def main() -> None:
                 for _ in range(args.clients)
             ]
 
-            def rest(c: int, lat: list[float]) -> int:
-                http = clients[c]
-                with lock:
-                    i = next(counter)
-
-                def call(path: str, body: Any) -> Any:
-                    t = time.perf_counter()
-                    r = http.post(path, json=body)
-                    lat.append(time.perf_counter() - t)
-                    r.raise_for_status()
-                    return r.json()
-
-                run = call("/api/v1/runs", {"experiment": "bench", "config": {"seed": i}})["iri"]
-                rid = run.rsplit("/", 1)[1]
-                for n in range(2):
-                    call(f"/api/v1/runs/{rid}/steps", step_body(i, n))
-                call(f"/api/v1/runs/{rid}/end", {"status": "Succeeded"})
-                return 1
-
+            rest = rest_recorder(clients, lock, counter)
             rest(0, [])  # warm-up
             runs, lat, elapsed = timed_loop(args.seconds, args.clients, rest)
             # Mixed: the same recording with one client querying /sparql meanwhile, so that
@@ -502,6 +574,13 @@ def main() -> None:
         finally:
             ceiling.terminate()
             ceiling.wait(30)
+        if args.remote:
+            results["remote"] = remote_phase(args.seconds, args.clients, tmp)
+            r = results["remote"]
+            print(
+                f"REST recording, remote store, 2 workers: {r['runs_per_s']:.1f} runs/s, "
+                f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms per request"
+            )
         results["ratios"] = {
             "rest_over_in_process": results["rest"]["runs_per_s"]
             / results["in_process"]["runs_per_s"],

@@ -113,17 +113,30 @@ def find_equivalent(
 
 
 def lookup(repo: Repository, key: str) -> Reusable | None:
-    """The latest successful execution with signature ``key``, with its reusable outputs."""
-    rows = repo.select(queries.text("reuse-lookup"), signature=Literal(key))
-    if not rows:
-        return None
-    execution = rows[0]["execution"]
-    found = repo.select(queries.text("reuse-outputs"), execution=NamedNode(execution))
-    outputs = sorted(
-        load_artifacts(repo, [r["output"] for r in found]),
-        key=lambda ref: (ref.name, ref.iri.value),
-    )
-    return Reusable(execution, rows[0]["run"], tuple(outputs))
+    """The latest successful execution with signature ``key``, with its reusable outputs.
+
+    The question of ``reuse-lookup.rq``, asked in two phases: the executions with the signature,
+    latest first (``reuse-candidates.rq``), then what each offers (``reuse-offer.rq``) until one
+    succeeded with outputs. Steps re-run with the same inputs and settings share a signature, and
+    the single query joins every one of them before keeping the latest, which is nearly always the
+    answer (40 equivalent executions in the lineage benchmark: see BENCHMARKS.md).
+    """
+    text = queries.text("reuse-candidates")
+    checked: set[str] = set()
+    # Nearly always the latest is the answer: decode a few, and all of them only if none does.
+    for query in (text + "\nLIMIT 4", text):
+        for candidate in repo.select(query, signature=Literal(key)):
+            if candidate["execution"] in checked:
+                continue
+            checked.add(candidate["execution"])
+            execution = NamedNode(candidate["execution"])
+            offered = repo.select(queries.text("reuse-offer"), execution=execution)
+            if offered:
+                iris = sorted({r["output"] for r in offered if not r["metrics"]})
+                outputs = load_artifacts(repo, iris)
+                outputs.sort(key=lambda ref: (ref.name, ref.iri.value))
+                return Reusable(execution.value, offered[0]["run"], tuple(outputs))
+    return None
 
 
 def load_artifact(repo: Repository, iri: str) -> ArtifactRef:

@@ -229,6 +229,26 @@ def test_a_failed_earlier_execution_is_not_offered(repo: Repository) -> None:
     assert found.execution == by_step.execution == succeeded.execution
 
 
+def test_lookup_answers_as_the_named_query(repo: Repository) -> None:
+    """``reuse.lookup`` asks reuse-lookup.rq's question in two phases; both pick the same
+    execution among several equivalent ones, the latest successes and failures interleaved."""
+    from pyoxigraph import Literal
+
+    from kgrepo import queries
+
+    featurize(repo)
+    latest = featurize(repo)
+    featurize(repo, fail=True)
+    key = reuse.signature(FEATURIZE, [RAW, VOCAB], PARAMS)
+    assert key is not None
+    rows = repo.select(queries.text("reuse-lookup"), signature=Literal(key))
+    found = reuse.lookup(repo, key)
+    assert found is not None
+    assert [(r["execution"], r["run"]) for r in rows] == [(found.execution, found.run)]
+    assert (found.execution, found.run) == (latest.execution, latest.run)
+    assert [o.name for o in found.outputs] == ["features"]  # the metric is not offered
+
+
 def test_an_input_without_digest_never_matches(repo: Repository) -> None:
     undigested = Dataset("raw", uri="file:///data/raw.csv")
     earlier = featurize(repo, inputs=(undigested, VOCAB))
