@@ -114,7 +114,8 @@ class OpenRuns:
     def _ours(self, run: Run) -> bool:
         """Whether the running ``run`` was started through this deployment (its start statements
         name this host and this process, or a sibling worker)."""
-        started = {p.value: o for s, p, o in run._start.items if s == run.iri}
+        items = run._start.items if run._start is not None else []
+        started = {p.value: o for s, p, o in items if s == run.iri}
         host, pid = started.get(KG.host.value), started.get(KG.pid.value)
         if host is None or host.value != environment.capture().host:
             return False
