@@ -4,9 +4,11 @@ With every metric of an artifact, kgrepo writes an order-preserving key of its v
 (:mod:`kgrepo._sortkeys`). On a store whose index yields a bound predicate's rows in object order
 (``store.index_ordered``: Oxigraph on disk), the scan of ``<measure>#ascending`` (or
 ``#descending``) lists the artifacts best first without sorting anything, and a page reads only the
-rows before it and its own (the query checks the kind and keeps each artifact's first row, row
-by row, without breaking the order). An artifact's first row carries its
-best key (the smallest ascending, the largest descending), as the general path's MIN/MAX does.
+rows before it and its own. The query checks the kind row by row without breaking the order, and
+each artifact is kept at its first row, which carries its best key (the smallest ascending, the
+largest descending), as the general path's MIN/MAX does: kgrepo drops the later rows itself when
+it reads from the start (a first page, or a page by offset), and the query drops them for a page
+by cursor, which starts inside the order.
 
 The answer is the general path's (:mod:`kgrepo.listing`): ties by IRI, artifacts without the
 metric last. When the page reaches those (the scan ends before the page is full), or the store
@@ -56,23 +58,32 @@ def page(
         assert last[0] is not None
         start = _sortkeys.key(_number(last[0]), descending=descending)
         after = (start, last[1])
-    rows = repo.query(
-        queries.text("list-sort-scan"), sortBy=sort_by, kind=kind.iri, **{"from": Literal(start)}
-    )
+    if last is None:
+        rows = repo.query(queries.text("list-sort-scan-start"), sortBy=sort_by, kind=kind.iri)
+    else:
+        rows = repo.query(
+            queries.text("list-sort-scan"),
+            sortBy=sort_by,
+            kind=kind.iri,
+            **{"from": Literal(start)},
+        )
     chosen: list[str] = []
     more = False
+    seen: set[str] = set()  # read from the start, an artifact's first key is its best
     group: set[str] = set()  # one key's artifacts (an artifact may be in several run graphs)
     group_key = ""
     for row in rows:
         iri, key = row["artifact"].value, row["key"].value
         if group and key != group_key:
             skip = _take(sorted(group), group_key, after, skip, chosen)
+            seen |= group
             group = set()
             if len(chosen) >= limit:
                 more = True  # a matching artifact follows the full page
                 break
         group_key = key
-        group.add(iri)
+        if iri not in seen:
+            group.add(iri)
     else:
         skip = _take(sorted(group), group_key, after, skip, chosen)
         more = len(chosen) > limit
