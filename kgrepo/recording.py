@@ -138,28 +138,34 @@ class Run:
 
         """
         node = _terms.iri("Run", "iri", iri)
-        rows = list(repository.query(queries.text("run-resume"), run=node))
         start = repository._describer.triples()
-        experiment = agent_name = None
-        for row in rows:
-            s, p, o = row["s"], row["p"], row["o"]
-            if p == KG.hasRun:
-                experiment = s
-            elif s != node:
-                agent_name = o.value
+        experiment: dict[str, Any] = {}
+        steps = []
+        agent_name = None
+        for row in repository.query(queries.text("run-resume"), run=node):
+            if row["step"] is not None:
+                steps.append(row)
+            elif row["experiment"] is not None:
+                experiment = {
+                    "iri": row["experiment"],
+                    "name": row["experimentName"].value,
+                    "goal": row["goal"].value if row["goal"] is not None else None,
+                }
+            elif row["s"] != node:
+                agent_name = row["o"].value
             else:
+                s, p, o = row["s"], row["p"], row["o"]
                 start.items.append((s, p, o))
                 if p == RDF.type:
                     start.types.setdefault(node, []).append(o)
-        if experiment is None or KG.Run not in start.types.get(node, []):
+        if not experiment or KG.Run not in start.types.get(node, []):
             raise NotFound(f"no run <{node.value}> in this repository")
         status = next(Status.from_iri(o) for s, p, o in start.items if p == KG.status)  # type: ignore[arg-type]
         if status is not Status.RUNNING:
             raise InvalidState(
                 f"run <{node.value}> has ended ({status.value}); start a new run to record more"
             )
-        about = repository.select(queries.text("experiment"), experiment=experiment)[0]
-        exp = Experiment(repository, experiment, about["name"], about.get("goal"))
+        exp = Experiment(repository, experiment["iri"], experiment["name"], experiment["goal"])
         run = cls(exp, Trigger.manual(), None, None, agent_name, None, None)
         run.iri = node
         run.status = Status.RUNNING
@@ -167,7 +173,7 @@ class Run:
         agents = [o for s, p, o in start.items if p == KG.associatedWith]
         run._agent_iri = agents[0] if agents and isinstance(agents[0], NamedNode) else None
         prefix = node.value + "/execution/"  # as Step numbers them (Minter.child)
-        for row in repository.query(queries.text("run-resume-steps"), run=node):
+        for row in steps:
             step_iri = row["step"].value
             if row["output"] is not None:
                 run._produced.add(row["output"])

@@ -92,6 +92,9 @@ class SparqlStore:
     #: the protocol, and false of an in-memory ``oxigraph serve``, so sorted listings take the
     #: general path.
     index_ordered = False
+    #: Re-inserting statements the server holds costs nothing but bytes in the update, where
+    #: asking which it holds costs a round trip: a write sends its shared statements unasked.
+    asks_before_sharing = False
 
     def __init__(
         self,

@@ -185,10 +185,14 @@ class Repository:
                 raise InvalidInput(
                     entity, "goal", goal, f"the experiment exists with goal {recorded!r}"
                 )
-            have = {
-                (r["key"], r["value"])
-                for r in self.select(queries.text("experiment-annotations"), subject=iri)
-            }
+            have = (
+                {
+                    (r["key"], r["value"])
+                    for r in self.select(queries.text("experiment-annotations"), subject=iri)
+                }
+                if annotations
+                else set()
+            )
             new = self._describer.triples()
             if goal is not None and recorded is None:
                 new.add(iri, KG.goal, Literal(goal))
@@ -414,8 +418,8 @@ class Repository:
         """``t``'s shared statements that the entity graph does not hold yet."""
         known = self._known_shared
         unknown = [x for x in dict.fromkeys(t.shared.items) if x not in known]
-        if not unknown:
-            return []
+        if not unknown or not getattr(self.store, "asks_before_sharing", True):
+            return unknown
         # One question for all of them: a remote store answers each question over the network.
         asked = [Quad(*x, self._entities) for x in unknown]  # type: ignore[arg-type]
         held = {(q.subject, q.predicate, q.object) for q in self.store.held(asked)}
