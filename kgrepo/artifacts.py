@@ -14,7 +14,7 @@ same shapes machinery and queried the same way (FR11).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +93,22 @@ class ArtifactKind:
                 return True
             kind = kind.parent
         return False
+
+    @staticmethod
+    def most_specific(kinds: Iterable[ArtifactKind], types: Iterable[str]) -> ArtifactKind | None:
+        """The deepest of ``kinds`` whose IRI is among ``types`` (an artifact's ``rdf:type``
+        IRIs), or None if none is: the kind to show for an artifact typed with its ancestors.
+
+        >>> from kgrepo import ARTIFACT, MODEL
+        >>> ArtifactKind.most_specific([ARTIFACT, MODEL], [ARTIFACT.iri.value, MODEL.iri.value])
+        ArtifactKind('Model')
+        """
+        held = set(types)
+        best: ArtifactKind | None = None
+        for kind in kinds:
+            if kind.iri.value in held and (best is None or kind.is_a(best)):
+                best = kind
+        return best
 
     def __call__(self, name: str, **fields: Any) -> Artifact:
         return Artifact(name, kind=self, **fields)

@@ -210,7 +210,7 @@ def _describe(repo: Repository, artifact: NamedNode) -> tuple[ArtifactKind, Fiel
             types.add(row["value"])
         else:
             values[row["property"]].add(row["value"])
-    kind = _most_specific(repo, types)
+    kind = ArtifactKind.most_specific(repo.kinds(), types) or repo.kind("Artifact")
     names = {
         RDFS.label.value: "name",
         KG.uri.value: "uri",
@@ -251,14 +251,6 @@ def _describe(repo: Repository, artifact: NamedNode) -> tuple[ArtifactKind, Fiel
         for name in sorted(inputs):
             fields[f"generated from input {name!r}"] = _one(inputs[name])
     return kind, fields
-
-
-def _most_specific(repo: Repository, types: set[str]) -> ArtifactKind:
-    best = repo.kind("Artifact")
-    for kind in repo.kinds():
-        if kind.iri.value in types and kind.is_a(best):
-            best = kind
-    return best
 
 
 # -- shared ----------------------------------------------------------------------------------------

@@ -47,18 +47,23 @@ direction, and a metric condition holds when any of its values satisfies it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions
 
 from kgrepo import _ranked, _terms, queries
+from kgrepo._listing_cursor import decode_cursor, encode_cursor
+from kgrepo._listing_request import (
+    ENTITY,
+    MAX_LIMIT,
+    OPERATORS,
+    Request,
+    check_limit,
+    parse_request,
+)
 from kgrepo._vocab import KG, RDF, RDFS, XSD
 from kgrepo.artifacts import ArtifactKind
 from kgrepo.errors import InvalidInput
@@ -75,14 +80,6 @@ __all__ = [
     "ArtifactSummary",
     "list_artifacts",
 ]
-
-#: The largest page :func:`list_artifacts` returns.
-MAX_LIMIT = 1000
-#: The comparisons a metric condition may use.
-OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
-
-_ENTITY = "Listing"
-_CURSOR_VERSION = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,40 +102,6 @@ class ArtifactPage(Result):
     items: tuple[ArtifactSummary, ...]
     next_cursor: str | None
     total: int | None
-
-
-# -- the fields a listing can filter and sort on ---------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class _Field:
-    name: str
-    predicate: NamedNode
-    type: type
-    anyuri: bool = False
-
-    @property
-    def by_value(self) -> bool:
-        """Compared by value (a filter: 1.0 equals 1.00, an instant equals itself in another
-        time zone) rather than by term (an index lookup)."""
-        return self.type in (float, dt.datetime)
-
-
-#: Fields every artifact has, besides its kind's attributes.
-COMMON_FIELDS = {
-    f.name: f
-    for f in (
-        _Field("name", RDFS.label, str),
-        _Field("uri", KG.uri, str, anyuri=True),
-        _Field("digest", KG.digest, str),
-        _Field("version", KG.version, str),
-        _Field("description", RDFS.comment, str),
-        _Field("created", KG.createdAt, dt.datetime),
-    )
-}
-
-
-def _fields(kind: ArtifactKind) -> dict[str, _Field]:
-    own = {a.name: _Field(a.name, a.predicate, a.type) for a in kind.attributes.values()}
-    return {**COMMON_FIELDS, **own}
 
 
 # -- query fragments: the text depends on the request's shape only, never on its values ------------
@@ -226,33 +189,6 @@ _AFTER_KEY = (
 _AFTER_MISSING = "  FILTER(!BOUND(?key) && STR(?artifact) > ?lastIri)"
 
 
-# -- the request, checked --------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class _Request:
-    kind: ArtifactKind
-    where: tuple[tuple[_Field, Literal], ...]
-    annotations: tuple[tuple[str, Literal], ...]
-    metrics: tuple[tuple[str, NamedNode, str, Literal], ...]
-    sort: str
-    sort_field: _Field | None
-    sort_measure: NamedNode | None
-    descending: bool
-
-    def fingerprint(self) -> str:
-        """Identifies the listing (kind, filters, sort), so a cursor is not used for another."""
-        text = json.dumps(
-            [
-                self.kind.iri.value,
-                [[f.name, str(v)] for f, v in self.where],
-                [[k, str(v)] for k, v in self.annotations],
-                [[m, op, str(v)] for m, _, op, v in self.metrics],
-                self.sort,
-                self.descending,
-            ]
-        )
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def list_artifacts(
     repo: Repository,
     kind: str | ArtifactKind,
@@ -290,17 +226,17 @@ def list_artifacts(
     measure, a value of the wrong type, an unknown operator, a limit or offset out of range, both
     ``cursor`` and ``offset``, or a cursor that does not decode or belongs to another listing.
     """
-    request = _request(repo, kind, where, annotations, metrics, sort, descending)
-    limit = _limit(limit)
+    request = parse_request(repo, kind, where, annotations, metrics, sort, descending)
+    limit = check_limit(limit)
     last: tuple[Term | None, str] | None = None
     skip = 0
     if cursor is not None and offset is not None:
-        raise InvalidInput(_ENTITY, "offset", offset, "give either a cursor or an offset, not both")
+        raise InvalidInput(ENTITY, "offset", offset, "give either a cursor or an offset, not both")
     if cursor is not None:
-        last = _decode_cursor(cursor, request.fingerprint())
+        last = decode_cursor(cursor, request.fingerprint())
     elif offset is not None:
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise InvalidInput(_ENTITY, "offset", offset, "expected an integer >= 0")
+            raise InvalidInput(ENTITY, "offset", offset, "expected an integer >= 0")
         skip = offset
     found = None
     if request.sort_measure is not None and not (
@@ -318,187 +254,13 @@ def list_artifacts(
     items = _summaries(repo, request, rows)
     next_cursor = None
     if more and rows:
-        next_cursor = _encode_cursor(request.fingerprint(), rows[-1][1], rows[-1][0])
+        next_cursor = encode_cursor(request.fingerprint(), rows[-1][1], rows[-1][0])
     total = _total(repo, request) if cursor is None else None
     return ArtifactPage(items, next_cursor, total)
 
 
-def _request(
-    repo: Repository,
-    kind: str | ArtifactKind,
-    where: Mapping[str, Any] | None,
-    annotations: Mapping[str, Any] | None,
-    metrics: Mapping[str, tuple[str, float]] | None,
-    sort: str | None,
-    descending: bool,
-) -> _Request:
-    if isinstance(kind, ArtifactKind):
-        kind = kind.name
-    if not isinstance(kind, str):
-        raise InvalidInput(_ENTITY, "kind", kind, "expected a kind name, e.g. 'Model'")
-    found = repo.kind(kind)
-    fields = _fields(found)
-    if not isinstance(descending, bool):
-        raise InvalidInput(_ENTITY, "descending", descending, "expected True or False")
-    checked_where = []
-    for name, value in _mapping("where", where).items():
-        field = _field(fields, found, name)
-        checked_where.append((field, _literal(field, f"where.{name}", value)))
-    checked_annotations = tuple(
-        (
-            _terms.text(_ENTITY, "annotation key", key).value,
-            _annotation_literal(f"annotations.{key}", value),
-        )
-        for key, value in _mapping("annotations", annotations).items()
-    )
-    measures: dict[str, NamedNode] | None = None
-    checked_metrics = []
-    for name, condition in _mapping("metrics", metrics).items():
-        measures = measures if measures is not None else _measures(repo)
-        measure = _measure(measures, "metrics", name)
-        op, threshold = _condition(f"metrics.{name}", condition)
-        checked_metrics.append((name, measure, op, threshold))
-    sort = "name" if sort is None else sort
-    if not isinstance(sort, str):
-        raise InvalidInput(_ENTITY, "sort", sort, "expected a field name or 'metric:<measure>'")
-    sort_field: _Field | None = None
-    sort_measure: NamedNode | None = None
-    if sort.startswith("metric:"):
-        measures = measures if measures is not None else _measures(repo)
-        sort_measure = _measure(measures, "sort", sort.removeprefix("metric:"))
-    elif sort in fields:
-        sort_field = fields[sort]
-    else:
-        raise InvalidInput(
-            _ENTITY,
-            "sort",
-            sort,
-            f"{found.name} has no such field; sort by one of: {', '.join(sorted(fields))}, "
-            "or metric:<measure>",
-        )
-    return _Request(
-        found,
-        tuple(checked_where),
-        checked_annotations,
-        tuple(checked_metrics),
-        sort,
-        sort_field,
-        sort_measure,
-        descending,
-    )
-
-
-def _mapping(name: str, value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise InvalidInput(_ENTITY, name, value, "expected a mapping")
-    for key in value:
-        if not isinstance(key, str) or not key.strip():
-            raise InvalidInput(_ENTITY, name, key, "keys must be non-empty strings")
-    return value
-
-
-def _field(fields: Mapping[str, _Field], kind: ArtifactKind, name: str) -> _Field:
-    found = fields.get(name)
-    if found is None:
-        raise InvalidInput(
-            _ENTITY,
-            "where",
-            name,
-            f"{kind.name} has no such field; it has: {', '.join(sorted(fields))}",
-        )
-    return found
-
-
-def _literal(field: _Field, label: str, value: Any) -> Literal:
-    """``value`` as the literal the field is stored as (text is parsed for typed fields)."""
-    if isinstance(value, str) and field.type is not str:
-        value = _parse(field, label, value)
-    if field.type is str:
-        if field.anyuri:
-            return _terms.uri_literal(_ENTITY, label, value)
-        return _terms.text(_ENTITY, label, value, blank_ok=True)
-    if field.type is float:
-        return _terms.number(_ENTITY, label, value)
-    if field.type is int:
-        return _terms.integer(_ENTITY, label, value)
-    if field.type is bool:
-        if not isinstance(value, bool):
-            raise InvalidInput(_ENTITY, label, value, "expected a bool")
-        return Literal(value)
-    if not isinstance(value, dt.datetime) or value.tzinfo is None:
-        raise InvalidInput(_ENTITY, label, value, "expected a timezone-aware datetime")
-    return _terms.timestamp(value)
-
-
-def _parse(field: _Field, label: str, text: str) -> Any:
-    try:
-        if field.type is int:
-            return int(text)
-        if field.type is float:
-            return float(text)
-        if field.type is bool:
-            if text.lower() in ("true", "false"):
-                return text.lower() == "true"
-            raise ValueError(text)
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        expected = {int: "an integer", float: "a number", bool: "true or false"}.get(
-            field.type, "an ISO 8601 date and time with a time zone"
-        )
-        raise InvalidInput(_ENTITY, label, text, f"expected {expected}") from None
-
-
-def _annotation_literal(label: str, value: Any) -> Literal:
-    if isinstance(value, str):
-        return Literal(value)
-    if isinstance(value, bool | int | float):
-        return _terms.scalar(_ENTITY, label, value)
-    raise InvalidInput(
-        _ENTITY, label, value, f"expected text, a number or a bool, got {type(value).__name__}"
-    )
-
-
-def _measures(repo: Repository) -> dict[str, NamedNode]:
-    return {
-        row["name"]: NamedNode(row["measure"]) for row in repo.select(queries.text("list-measures"))
-    }
-
-
-def _measure(measures: Mapping[str, NamedNode], label: str, name: str) -> NamedNode:
-    found = measures.get(name)
-    if found is None:
-        known = ", ".join(sorted(measures)) or "none yet"
-        raise InvalidInput(
-            _ENTITY, label, name, f"no metric of this measure is recorded; measures: {known}"
-        )
-    return found
-
-
-def _condition(label: str, condition: Any) -> tuple[str, Literal]:
-    if not isinstance(condition, tuple | list) or len(condition) != 2:
-        raise InvalidInput(
-            _ENTITY, label, condition, "expected (operator, number), e.g. ('>=', 0.9)"
-        )
-    op, threshold = condition
-    if op == "==":
-        op = "="
-    if op not in OPERATORS:
-        raise InvalidInput(
-            _ENTITY, label, op, f"unknown operator; use one of {' '.join(OPERATORS)}"
-        )
-    return op, _terms.number(_ENTITY, label, threshold)
-
-
-def _limit(limit: Any) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(_ENTITY, "limit", limit, f"expected an integer from 1 to {MAX_LIMIT}")
-    return limit
-
-
 # -- building and running the queries --------------------------------------------------------------
-def _selection(request: _Request) -> tuple[list[str], str, dict[str, Term]]:
+def _selection(request: Request) -> tuple[list[str], str, dict[str, Term]]:
     """The selection's bound variables, text and bindings (kind, where, annotations)."""
     bindings: dict[str, Term] = {"kind": request.kind.iri}
     variables = ["?kind"]
@@ -515,7 +277,7 @@ def _selection(request: _Request) -> tuple[list[str], str, dict[str, Term]]:
     return variables, "\n".join([_SELECTION, *lines]), bindings
 
 
-def _conditions(request: _Request, bindings: dict[str, Term]) -> tuple[list[str], str]:
+def _conditions(request: Request, bindings: dict[str, Term]) -> tuple[list[str], str]:
     variables = []
     blocks = []
     for i, (_, measure, op, threshold) in enumerate(request.metrics, 1):
@@ -530,7 +292,7 @@ def _conditions(request: _Request, bindings: dict[str, Term]) -> tuple[list[str]
 
 
 def _key_query(
-    request: _Request, last: tuple[Term | None, str] | None
+    request: Request, last: tuple[Term | None, str] | None
 ) -> tuple[str, dict[str, Term]]:
     selection_vars, selection, bindings = _selection(request)
     condition_vars, conditions = _conditions(request, bindings)
@@ -573,7 +335,7 @@ def _key_query(
     return text, bindings
 
 
-def _total(repo: Repository, request: _Request) -> int:
+def _total(repo: Repository, request: Request) -> int:
     selection_vars, selection, bindings = _selection(request)
     condition_vars, conditions = _conditions(request, bindings)
     text = _COUNT.format(
@@ -635,7 +397,7 @@ def _take(rows: Iterable[Any], skip: int, limit: int) -> tuple[list[tuple[str, T
 
 
 def _summaries(
-    repo: Repository, request: _Request, rows: list[tuple[str, Term | None]]
+    repo: Repository, request: Request, rows: list[tuple[str, Term | None]]
 ) -> tuple[ArtifactSummary, ...]:
     """Describes the page's artifacts, in one query (the smallest value of each field across
     descriptions)."""
@@ -647,7 +409,7 @@ def _summaries(
 
 def _summary(
     repo: Repository,
-    request: _Request,
+    request: Request,
     iri: str,
     key: Term | None,
     rows: list[dict[str, Any]],
@@ -660,7 +422,7 @@ def _summary(
             types.add(value)
         elif prop not in values or _smaller(value, values[prop]):
             values[prop] = value
-    kind = _most_specific(repo, types) or request.kind
+    kind = ArtifactKind.most_specific(repo.kinds(), types) or request.kind
     attributes = {
         name: values[a.predicate.value]
         for name, a in kind.attributes.items()
@@ -679,7 +441,7 @@ def _summary(
     )
 
 
-def _sort_value(request: _Request, key: Term | None) -> Any:
+def _sort_value(request: Request, key: Term | None) -> Any:
     if key is None:
         return None
     value = _terms.python_value(key)
@@ -697,62 +459,3 @@ def _smaller(a: Any, b: Any) -> bool:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _most_specific(repo: Repository, types: set[str]) -> ArtifactKind | None:
-    best: ArtifactKind | None = None
-    for kind in repo.kinds():
-        if kind.iri.value in types and (best is None or kind.is_a(best)):
-            best = kind
-    return best
-
-
-# -- cursors ---------------------------------------------------------------------------------------
-def _encode_cursor(fingerprint: str, key: Term | None, iri: str) -> str:
-    encoded_key = None
-    if isinstance(key, Literal):
-        encoded_key = ["literal", key.value, key.datatype.value, key.language]
-    elif isinstance(key, NamedNode):
-        encoded_key = ["iri", key.value]
-    payload = {"v": _CURSOR_VERSION, "q": fingerprint, "k": encoded_key, "i": iri}
-    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: Any, fingerprint: str) -> tuple[Term | None, str]:
-    def bad(reason: str) -> InvalidInput:
-        return InvalidInput(_ENTITY, "cursor", cursor, reason)
-
-    if not isinstance(cursor, str) or not cursor:
-        raise bad("expected the next_cursor text of a previous page")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw.decode())
-    except (binascii.Error, ValueError):
-        raise bad("does not decode; pass next_cursor exactly as a previous page gave it") from None
-    if not isinstance(payload, dict) or payload.get("v") != _CURSOR_VERSION:
-        raise bad("is not a kgrepo listing cursor")
-    if payload.get("q") != fingerprint:
-        raise bad(
-            "was made for another listing (kind, filters or sort); start again without a cursor"
-        )
-    iri, key = payload.get("i"), payload.get("k")
-    if not isinstance(iri, str):
-        raise bad("is not a kgrepo listing cursor")
-    try:
-        return _cursor_key(key), iri
-    except (TypeError, ValueError):
-        raise bad("is not a kgrepo listing cursor") from None
-
-
-def _cursor_key(key: Any) -> Term | None:
-    if key is None:
-        return None
-    if isinstance(key, list) and len(key) == 4 and key[0] == "literal":
-        _, value, datatype, language = key
-        if language is not None:
-            return Literal(str(value), language=str(language))
-        return Literal(str(value), datatype=NamedNode(str(datatype)))
-    if isinstance(key, list) and len(key) == 2 and key[0] == "iri":
-        return NamedNode(str(key[1]))
-    raise ValueError("unknown key")
