@@ -5,12 +5,11 @@ bundled Nations through ``train_triples``."""
 from __future__ import annotations
 
 import pytest
+from kgrepo.embeddings.training import TrainingConfig, train_triples
 
 import kgrepo
 
 pytest.importorskip("pykeen")
-
-from kgrepo.embeddings.training import TrainingConfig, train_triples  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -92,3 +91,6 @@ def test_lcwa_training_on_nations_runs_through_train_triples() -> None:
     # 14 entities: a model no better than chance has an MRR near 0.23 (mean of 1/U(1..14))
     assert 0 < m["hits_at_1"] <= m["hits_at_3"] <= m["hits_at_10"] <= 1 and 0 < m["mrr"] <= 1
     assert type(trained.model.loss).__name__ == "CrossEntropyLoss"
+    assert [e for e, _ in trained.validation] == [2, 4][: len(trained.validation)]
+    assert trained.validation and all(0 < v <= 1 for _, v in trained.validation)
+    assert trained.best_epoch in [e for e, _ in trained.validation]
