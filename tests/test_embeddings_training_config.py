@@ -5,11 +5,12 @@ bundled Nations through ``train_triples``."""
 from __future__ import annotations
 
 import pytest
-from kgrepo.embeddings.training import TrainingConfig, train_triples
 
 import kgrepo
 
-pytest.importorskip("pykeen")
+pytest.importorskip("pykeen")  # the embeddings extra
+
+from kgrepo.embeddings.training import TrainingConfig, train_triples
 
 
 @pytest.mark.parametrize(
