@@ -23,104 +23,29 @@ torch and pykeen are imported inside the functions: ``import kgrepo.embeddings``
 from __future__ import annotations
 
 import gc
+import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from kgrepo.errors import InvalidInput
+from kgrepo.embeddings.config import TrainingConfig
 
 __all__ = ["TrainedTriples", "TrainingConfig", "device", "train_triples"]
 
 
-@dataclass(frozen=True)
-class TrainingConfig:
-    """How to train the embeddings, with PyKEEN's names: ``model`` and ``negative_sampler`` are
-    a name PyKEEN resolves (``"DistMult"``, ``"basic"``) or a class; ``model_kwargs`` go to the
-    model besides ``embedding_dim``. Early stopping evaluates every ``evaluate_every`` epochs on
-    the validation split (``validation_share`` of the triples) and stops after ``patience``
-    evaluations without a relative improvement of ``relative_delta`` in Hits@10. ``threads`` is
-    torch's intra-op thread count while training (None: torch's default); the graphs kgrepo
-    learns from are small, and on a busy machine one thread is many times faster than
-    several fighting for cores (see BENCHMARKS.md).
-    """
-
-    model: str | type = "DistMult"
-    embedding_dim: int = 64
-    epochs: int = 200
-    negative_sampler: str | type = "basic"
-    negatives_per_positive: int = 8
-    learning_rate: float = 0.01
-    batch_size: int = 256
-    seed: int = 42
-    validation_share: float = 0.1
-    evaluate_every: int = 10
-    patience: int = 3
-    relative_delta: float = 0.002
-    model_kwargs: Mapping[str, Any] = field(default_factory=dict)
-    device: str | None = None
-    threads: int | None = 1
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        for name, low, high in (
-            ("embedding_dim", 1, 4096),
-            ("epochs", 1, 100_000),
-            ("negatives_per_positive", 1, 1000),
-            ("batch_size", 1, 1 << 20),
-            ("evaluate_every", 1, 100_000),
-            ("patience", 1, 1000),
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise InvalidInput(
-                    "TrainingConfig", name, value, f"expected an integer from {low} to {high}"
-                )
-        if self.threads is not None and (
-            not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1
-        ):
-            raise InvalidInput(
-                "TrainingConfig", "threads", self.threads, "expected a positive integer or None"
-            )
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise InvalidInput("TrainingConfig", "seed", self.seed, "expected an integer")
-        for name, low, high in (  # type: ignore[assignment]
-            ("learning_rate", 0.0, 10.0),
-            ("validation_share", 0.0, 0.5),
-            ("relative_delta", 0.0, 1.0),
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise InvalidInput("TrainingConfig", name, value, "expected a number")
-            if not low <= value <= high or (name == "learning_rate" and value == 0):
-                raise InvalidInput(
-                    "TrainingConfig", name, value, f"expected a number in ({low}, {high}]"
-                )
-        if not isinstance(self.model, str | type):
-            raise InvalidInput("TrainingConfig", "model", self.model, "expected a name or a class")
-
-    @property
-    def model_name(self) -> str:
-        return self.model if isinstance(self.model, str) else self.model.__name__
-
-    def to_params(self) -> dict[str, Any]:
-        """The configuration as flat setting values (classes by name), for recording."""
-        out = asdict(self)
-        out["model"] = self.model_name
-        sampler = self.negative_sampler
-        out["negative_sampler"] = sampler if isinstance(sampler, str) else sampler.__name__
-        out["model_kwargs"] = {k: v for k, v in self.model_kwargs.items()}
-        out["device"] = self.device or "auto"
-        out["threads"] = self.threads or 0
-        del out["progress"]
-        return out
-
-
 @dataclass
 class TrainedTriples:
-    """A trained PyKEEN model with its metrics (filtered, both sides, on ``testing``)."""
+    """A trained PyKEEN model with its metrics (filtered, both sides, on ``testing``).
+
+    ``validation`` is early stopping's history: ``(epoch, value of the stopping metric on the
+    validation split)`` at each evaluation (empty without validation); ``stopped`` whether early
+    stopping ended the training, in which case the weights kept are those of ``best_epoch``;
+    otherwise the ``epochs`` cap ended it and the last weights are kept, as PyKEEN does.
+    """
 
     model: Any
     training: Any
@@ -128,6 +53,9 @@ class TrainedTriples:
     epochs: int
     seconds: float
     device: str
+    validation: list[tuple[int, float]] = field(default_factory=list)
+    stopped: bool = False
+    best_epoch: int | None = None
 
 
 def device(requested: str | None) -> str:
@@ -156,11 +84,31 @@ def train_triples(
                 "frequency": config.evaluate_every,
                 "patience": config.patience,
                 "relative_delta": config.relative_delta,
-                "metric": "hits_at_k",
+                "metric": config.stopping_metric,
+                "larger_is_better": config.larger_is_better,
             },
         }
+    sampling: dict[str, Any] = {}
+    if not config.lcwa:
+        sampling = {
+            "negative_sampler": config.negative_sampler,
+            "negative_sampler_kwargs": {"num_negs_per_pos": config.negatives_per_positive},
+        }
+    loss: dict[str, Any] = {}
+    if config.loss is not None:
+        loss = {"loss": config.loss, "loss_kwargs": dict(config.loss_kwargs)}
+    smoothing = {"label_smoothing": config.label_smoothing} if config.label_smoothing else {}
     started = time.perf_counter()
-    with _frozen_gc(), quiet_pykeen(), threads(config.threads):
+    with (
+        _frozen_gc(),
+        quiet_pykeen(),
+        threads(config.threads),
+        tempfile.TemporaryDirectory(prefix="kgrepo-stopper-") as scratch,
+    ):
+        if stopper:
+            # PyKEEN keeps the best weights under its own checkpoint folder and removes them only
+            # when it stops early; a run that reaches the epoch cap would leave them behind
+            stopper["stopper_kwargs"]["best_model_path"] = Path(scratch) / "best.pt"
         result = pipeline(
             training=training,
             validation=validation if validation is not None else testing,
@@ -169,10 +117,9 @@ def train_triples(
             model_kwargs={"embedding_dim": config.embedding_dim, **config.model_kwargs},
             optimizer="Adam",
             optimizer_kwargs={"lr": config.learning_rate},
+            training_loop=config.training_loop,
             # the memory search probes batch sizes with an extra training pass; it is for GPUs
             training_loop_kwargs={"automatic_memory_optimization": where != "cpu"},
-            negative_sampler=config.negative_sampler,
-            negative_sampler_kwargs={"num_negs_per_pos": config.negatives_per_positive},
             training_kwargs={
                 "num_epochs": config.epochs,
                 "batch_size": min(config.batch_size, training.num_triples),
@@ -180,13 +127,20 @@ def train_triples(
                 "use_tqdm_batch": False,
                 # pinning needs an accelerator; on the CPU torch only warns about it
                 "pin_memory": where != "cpu",
+                **smoothing,
             },
             evaluation_kwargs={"use_tqdm": False},
             random_seed=config.seed,
             device=where,
+            **sampling,
+            **loss,
             **stopper,
         )
     seconds = time.perf_counter() - started
+    # PyKEEN's EarlyStopper keeps each evaluation's value; its base class Stopper does not
+    history: list[float] = getattr(result.stopper, "results", []) if stopper else []
+    every = config.evaluate_every
+    evaluations = [(every * (i + 1), float(v)) for i, v in enumerate(history)]
     return TrainedTriples(
         result.model,
         training,
@@ -194,6 +148,9 @@ def train_triples(
         len(result.losses),
         seconds,
         where,
+        evaluations,
+        bool(getattr(result.stopper, "stopped", False)),
+        getattr(result.stopper, "best_epoch", None) if stopper else None,
     )
 
 
