@@ -271,7 +271,9 @@ def test_cli_trains_and_recommends(tmp_path: Path) -> None:
     result = runner.invoke(main, [*base, "recommend", "--experiment", "tune-iris"])
     assert result.exit_code == 1 and "kgrepo embeddings train" in result.output
     args = [*base, "embeddings", "train", "--epochs", "10", "--dim", "8", "--no-progress"]
-    result = runner.invoke(main, args)
+    result = runner.invoke(main, [*args, "--loss", "no-such-loss"])
+    assert result.exit_code == 1 and "'loss'" in result.output and "no-such-loss" in result.output
+    result = runner.invoke(main, [*args, "--stopping-metric", "mrr", "--learning-rate", "0.02"])
     assert result.exit_code == 0, result.output
     assert "validation MRR" in result.output
     space = tmp_path / "space.json"

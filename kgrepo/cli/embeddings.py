@@ -37,7 +37,24 @@ def embeddings() -> None:
 @click.option("--model", default="DistMult", show_default=True, help="A PyKEEN model name.")
 @click.option("--dim", "embedding_dim", default=64, show_default=True, type=int)
 @click.option("--epochs", default=200, show_default=True, type=int)
+@click.option(
+    "--training-loop",
+    type=click.Choice(["slcwa", "lcwa"]),
+    default="slcwa",
+    show_default=True,
+    help="slcwa: each true triple against sampled negatives; lcwa: against every entity.",
+)
+@click.option("--loss", help="A PyKEEN loss name (default: the model's own).")
 @click.option("--negative-sampler", default="basic", show_default=True)
+@click.option("--negatives", "negatives_per_positive", default=8, show_default=True, type=int)
+@click.option("--learning-rate", default=0.01, show_default=True, type=float)
+@click.option("--batch-size", default=256, show_default=True, type=int)
+@click.option(
+    "--stopping-metric",
+    default="hits_at_10",
+    show_default=True,
+    help="Early stopping watches this rank-based metric on the validation split (e.g. mrr).",
+)
 @click.option("--seed", default=42, show_default=True, type=int)
 @click.option("--measure", default="accuracy", show_default=True, help="The primary metric.")
 @click.option("--lower-is-better", is_flag=True, help="The primary metric is a loss or an error.")
@@ -54,7 +71,13 @@ def train(
     model: str,
     embedding_dim: int,
     epochs: int,
+    training_loop: str,
+    loss: str | None,
     negative_sampler: str,
+    negatives_per_positive: int,
+    learning_rate: float,
+    batch_size: int,
+    stopping_metric: str,
     seed: int,
     measure: str,
     lower_is_better: bool,
@@ -70,7 +93,13 @@ def train(
                 model=model,
                 embedding_dim=embedding_dim,
                 epochs=epochs,
+                training_loop=training_loop,
+                loss=loss,
                 negative_sampler=negative_sampler,
+                negatives_per_positive=negatives_per_positive,
+                learning_rate=learning_rate,
+                batch_size=batch_size,
+                stopping_metric=stopping_metric,
                 seed=seed,
                 progress=progress,
             )
