@@ -89,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
                 _log.warning("abandoned %d runs left open by a previous server", abandoned)
             if settings.demo and settings.workers == 1 and not repository.experiments():
                 demo_module.record(repository)
+                demo_module.record_tuning(repository)
             app.state.kgrepo = ServerState(settings, repository, tokens, runner, runs)
             yield
         finally:

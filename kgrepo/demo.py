@@ -1,13 +1,22 @@
-"""The demo: SPEC scenario 1 (root cause), recorded through the public API.
+"""The demo: SPEC scenario 1 (root cause), and a tuning history to learn from, recorded through
+the public API.
 
 A digits classifier is trained and deployed; later someone points the data step at another dataset
 with more classes, and the retrained model predicts labels that do not exist. Comparing the
 lineage of the two models shows the dataset changed, who triggered that run, and why.
+
+The tuning history (:func:`record_tuning`) is what the recommender (SPEC scenario 7) learns from:
+80 runs of 16 scikit-learn configurations (decision trees, k-nearest neighbours, logistic
+regression, SVMs) on 5 datasets, each with the dataset's characteristics and the configuration's
+real cross-validated accuracy (``kgrepo/data/demo-tuning.json``, written by
+``benchmarks/recommend/demo_tuning.py``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from importlib import resources
 
 import kgrepo
 
@@ -116,3 +125,29 @@ def _pipeline(
             step.log_metric("macro_f1", round(accuracy - 0.011, 3), of=model)
         del source
     return run.iri.value, model.iri.value
+
+
+def record_tuning(repo: kgrepo.Repository) -> list[str]:
+    """Records the tuning history into ``repo``: one experiment ``tune-<dataset>`` per dataset,
+    one run per configuration (a ``cv`` step that uses the dataset, sets the configuration and
+    logs its accuracy). Returns the experiments' IRIs.
+
+    >>> import kgrepo
+    >>> repo = kgrepo.Repository.in_memory()
+    >>> len(record_tuning(repo))
+    5
+    >>> sorted((e["name"], e["runs"]) for e in repo.experiments())[0]
+    ('tune-breast-cancer', 16)
+    """
+    text = resources.files("kgrepo").joinpath("data", "demo-tuning.json").read_text()
+    experiments = []
+    for d in json.loads(text)["datasets"]:
+        data = kgrepo.Dataset(d["name"], digest=d["digest"], characteristics=d["characteristics"])
+        exp = repo.experiment(f"tune-{d['name']}", goal=f"a classifier for {d['name']}")
+        for r in d["runs"]:
+            with exp.run() as run, run.step("cv", kind="train") as step:
+                step.use(data)
+                step.set_param_dict(r["configuration"])
+                step.log_metric("accuracy", r["accuracy"])
+        experiments.append(exp.iri.value)
+    return experiments

@@ -89,10 +89,12 @@ def test_info_counts_the_demo(demo_repo: tuple[Path, str]) -> None:
     path, _ = demo_repo
     out = kgrepo_cli(path, "info").output
     counts = dict(re.findall(r"^  (\w+) +(\d+)$", out, flags=re.MULTILINE))
-    assert counts["Experiment"] == "1"
-    assert counts["Run"] == "2"
+    # the root-cause scenario (1 experiment, 2 runs of 3 steps) and the tuning history (5
+    # experiments, 80 runs of one step, no model)
+    assert counts["Experiment"] == "6"
+    assert counts["Run"] == "82"
     assert counts["Model"] == "2"
-    assert counts["Execution"] == "6"
+    assert counts["Execution"] == "86"
     assert re.search(r"^  digits  \(2 runs\)  recognise handwritten digits$", out, re.MULTILINE)
 
 

@@ -299,3 +299,25 @@ def test_cli_trains_and_recommends(tmp_path: Path) -> None:
     assert all(1 <= i["configuration"]["max_depth"] <= 4 for i in answer["items"])
     result = runner.invoke(main, [*base, "recommend", "--experiment", "tune-iris", "-k", "0"])
     assert result.exit_code == 1 and "field 'k' = 0" in result.output
+
+
+def test_a_new_user_learns_from_the_demo(tmp_path: Path) -> None:
+    """`kgrepo demo` records a tuning history that `kgrepo embeddings train` learns from; the
+    recommendations for a new dataset come from the demo's configurations, each explained."""
+    runner = CliRunner()
+    base = ["--repo", str(tmp_path / "demo")]
+    result = runner.invoke(main, [*base, "demo"])
+    assert result.exit_code == 0, result.output
+    assert "embeddings train" in result.output
+    args = [*base, "embeddings", "train", "--epochs", "20", "--dim", "16", "--no-progress"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    args = [*base, "recommend", "--characteristic", "rows=300", "--characteristic", "classes=2"]
+    result = runner.invoke(main, [*args, "-k", "3", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["unseen"] and len(answer["items"]) == 3 and answer["activity"]
+    algorithms = {"DecisionTree", "KNN", "LogisticRegression", "SVC"}
+    for item in answer["items"]:
+        assert item["configuration"]["algorithm"] in algorithms
+        assert item["explanation"] and item["supporting_runs"]

@@ -98,6 +98,7 @@ def names(wheel: Path) -> list[str]:
         "kgrepo/ontology/kgrepo.ttl",
         "kgrepo/ontology/shapes.ttl",
         "kgrepo/ontology/imports/MLSchema.ttl",
+        "kgrepo/data/demo-tuning.json",
     ],
 )
 def test_wheel_contains(names: list[str], name: str) -> None:

@@ -63,9 +63,17 @@ def test_sparqlwrapper_select_in_every_results_format(server: LiveServer) -> Non
     assert again == rows
 
 
+#: One triple: the demo's root-cause experiment (the demo also records a tuning history).
+DIGITS_EXPERIMENT = (
+    "CONSTRUCT { ?e a kg:Experiment } WHERE { ?e a kg:Experiment ; rdfs:label 'digits' }"
+)
+
+
 def test_sparqlwrapper_construct_and_ask(server: LiveServer) -> None:
     sparql = _wrapper(server, server.reader)
-    sparql.setQuery("CONSTRUCT { ?e a kg:Experiment } WHERE { ?e a kg:Experiment }")
+    sparql.setQuery(
+        "CONSTRUCT { ?e a kg:Experiment } WHERE { ?e a kg:Experiment ; rdfs:label 'digits' }"
+    )
     sparql.setReturnFormat(TURTLE)
     graph = rdflib.Graph().parse(data=sparql.query().convert(), format="turtle")  # type: ignore[arg-type]
     assert len(graph) == 1
@@ -87,7 +95,7 @@ def test_sparqlwrapper_construct_and_ask(server: LiveServer) -> None:
 def test_graph_formats(server: LiveServer, accept: str, media: str) -> None:
     response = httpx.get(
         server.url + "/sparql",
-        params={"query": "CONSTRUCT { ?e a kg:Experiment } WHERE { ?e a kg:Experiment }"},
+        params={"query": DIGITS_EXPERIMENT},
         headers={**server.headers(server.reader), "Accept": accept},
     )
     assert response.status_code == 200
@@ -101,7 +109,7 @@ def test_tsv_and_not_acceptable(server: LiveServer) -> None:
     headers = server.headers(server.reader)
     tsv = httpx.get(
         server.url + "/sparql",
-        params={"query": "SELECT ?e WHERE { ?e a kg:Experiment }"},
+        params={"query": "SELECT ?e WHERE { ?e a kg:Experiment ; rdfs:label 'digits' }"},
         headers={**headers, "Accept": "text/tab-separated-values"},
     )
     assert tsv.text.splitlines() == ["?e", "<https://kgrepo.example/experiment/digits>"]

@@ -251,7 +251,8 @@ def import_(ctx: click.Context, path: str, fmt: str | None) -> None:
 @main.command("demo")
 @click.pass_context
 def demo_(ctx: click.Context) -> None:
-    """Record the root-cause scenario (two runs of a digits pipeline) and show the lineage."""
+    """Record the root-cause scenario (two runs of a digits pipeline) and show the lineage, and a
+    tuning history for the recommender (80 runs of scikit-learn configurations on 5 datasets)."""
     with open_repository(ctx) as repo:
         result = demo.record(repo)
         click.echo(f"recorded experiment {result.experiment}")
@@ -269,9 +270,16 @@ def demo_(ctx: click.Context) -> None:
                     f"({row.get('executable', '?')} {row.get('version', '')}) "
                     f"trigger: {row['cause']} by {row.get('by', '?')}"
                 )
+        tuning = demo.record_tuning(repo)
     click.echo(
         f"\nquery it: kgrepo --repo {ctx.obj['path']} query --named model-upstream "
         f"--bind model={result.bad_model}"
+    )
+    click.echo(
+        f"\nrecorded a tuning history to learn from: {len(tuning)} experiments (tune-*), "
+        f"80 runs\nlearn from it:   kgrepo --repo {ctx.obj['path']} embeddings train\n"
+        f"then ask:        kgrepo --repo {ctx.obj['path']} recommend "
+        "--characteristic rows=500 --characteristic classes=2 -k 3"
     )
 
 

@@ -135,6 +135,7 @@ def _prepare_shared(settings: Settings) -> None:
             abandoned = OpenRuns(repository, shared=True).abandon_stale()
             if settings.demo and not repository.experiments():
                 demo.record(repository)
+                demo.record_tuning(repository)
     except KgRepoError as err:
         raise click.ClickException(str(err)) from None
     if abandoned:
