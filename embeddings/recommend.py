@@ -6,16 +6,25 @@ configuration's score among runs on that dataset, 1 = best):
 
 * **the dataset** is the request's ``dataset`` (an IRI), else the dataset the request's
   ``experiment`` used most, else a bare ``characteristics`` description. A dataset the model was
-  trained on is scored directly; an **unseen** one is represented by its ``neighbours`` nearest
-  training datasets by characteristics (each characteristic as its quantile among the training
-  datasets, Euclidean distance, weights 1/(distance + 0.05)), whose scores are averaged;
+  trained on is scored directly;
+* an **unseen** dataset is represented by the training datasets, weighted by similarity: each
+  characteristic as its quantile among the training datasets, Euclidean distance ``d``, weight
+  ``1/(d + 0.05)``. By default every training dataset takes part (``neighbours=None``); a number
+  keeps only that many nearest. The score is the weighted mean of the configuration's outcome on
+  each of them: a kernel regression over datasets. Its heavy-tailed weights are what shrinks the
+  estimate: a training dataset very close to the new one dominates it, and when none is close the
+  weights even out and the estimate tends to the configuration's average over all past datasets
+  (the "best on average" choice). A handful of nearest datasets alone gave noisy first choices
+  in the evaluation (BENCHMARKS.md, "Is the recommender useful?");
+* **each training dataset's outcome** for a configuration is the observed quantile where the
+  history holds it (a fact), else the model's link prediction: a sparse history (each dataset
+  tried on a few configurations) is completed by the embeddings, which on the evaluation's
+  missing links rank configurations better than the configuration's average over other datasets
+  does. The explanation says how much of the weight rests on observed outcomes;
 * **the candidates** are the request's ``candidates``, or the configurations the history holds
   that fit its ``search_space`` plus the space's untried grid points, or every configuration the
   history holds. A candidate the model has no entity for is scored by its nearest known
   configurations of the same algorithm (weighted by the share of settings they share);
-* where the history holds the outcome of a configuration on a dataset, that observed quantile
-  is used; the model predicts the links the history lacks (configurations never tried on that
-  dataset);
 * configurations the experiment already tried are left out unless ``include_tried``.
 
 Each call is recorded (unless ``record=False``) as a run of the experiment
@@ -61,7 +70,9 @@ _E = "RecommendationRequest"
 
 @dataclass(frozen=True)
 class RecommendationRequest:
-    """What to recommend for (see module docstring); ``k`` items, 1 to :data:`MAX_K`."""
+    """What to recommend for (see module docstring); ``k`` items, 1 to :data:`MAX_K`;
+    ``neighbours``: how many training datasets, nearest first, represent an unseen dataset
+    (1 to 100; ``None``, the default: all of them, weighted by similarity)."""
 
     experiment: str | None = None
     dataset: str | None = None
@@ -70,11 +81,13 @@ class RecommendationRequest:
     candidates: Sequence[Mapping[str, Any]] | None = None
     k: int = 5
     include_tried: bool = False
-    neighbours: int = 3
+    neighbours: int | None = None
 
     def __post_init__(self) -> None:
         for name, high in (("k", MAX_K), ("neighbours", 100)):
             value = getattr(self, name)
+            if name == "neighbours" and value is None:
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
                 raise InvalidInput(_E, name, value, f"expected an integer from 1 to {high}")
         if self.experiment is None and self.dataset is None and not self.characteristics:
@@ -199,10 +212,12 @@ def recommend(
         kept = [c for c in candidates if c.label not in tried]
         excluded = len(candidates) - len(kept)
         candidates = kept
-    scores = _score(graph_model, weights, candidates)
+    scores, observed = _score(graph_model, weights, candidates)
     order = np.argsort(-scores, kind="stable")[: request.k]
     items = [
-        _item(graph_model, rank, candidates[i], float(scores[i]), weights, tried, unseen)
+        _item(
+            graph_model, rank, candidates[i], float(scores[i]), observed[i], weights, tried, unseen
+        )
         for rank, i in enumerate(order, 1)
     ]
     activity = None
@@ -255,7 +270,7 @@ def _dataset(
 
 
 def _represent(
-    model: EmbeddingModel, dataset: str | None, characteristics: Mapping[str, Any], k: int
+    model: EmbeddingModel, dataset: str | None, characteristics: Mapping[str, Any], k: int | None
 ) -> tuple[dict[str, float], bool]:
     graph = model.graph
     if dataset is not None and dataset in model.entity_to_id:
@@ -277,7 +292,8 @@ def _represent(
         )
         for d in known
     ]
-    nearest = np.argsort(distances, kind="stable")[:k]
+    nearest = np.argsort(distances, kind="stable")[:k]  # k None: all, nearest first
+    # heavy-tailed on purpose: far datasets keep a say, which shrinks towards the average
     weights = {known[i]: 1.0 / (distances[i] + 0.05) for i in nearest}
     total = sum(weights.values())
     return {d: w / total for d, w in weights.items()}, True
@@ -295,18 +311,36 @@ def _tried(repo: Repository, model: EmbeddingModel, experiment: str) -> set[str]
 # -- scoring -----------------------------------------------------------------------------------
 def _score(
     model: EmbeddingModel, weights: Mapping[str, float], candidates: Sequence[Candidate]
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's score and the share of its weight that rests on observed outcomes (NaN
+    for a candidate interpolated from similar configurations)."""
     known = [c.label for c in candidates if c.label in model.entity_to_id]
-    total = np.zeros(len(known))
-    for dataset, weight in weights.items():
-        # an outcome the history holds is a fact; the model predicts the links it lacks
-        predicted = model.expected_outcome({dataset: 1.0}, known)
-        observed = np.array([_observed(model, label, dataset) for label in known])
-        total += weight * np.where(np.isnan(observed), predicted, observed)
-    known_scores = dict(zip(known, total / (sum(weights.values()) or 1.0), strict=True))
+    scores, observed = _estimate(model, weights, known)
+    known_scores = dict(zip(known, scores, strict=True))
+    known_observed = dict(zip(known, observed, strict=True))
     unknown = [c for c in candidates if c.label not in model.entity_to_id]
     interpolated = _interpolate(model, weights, unknown) if unknown else {}
-    return np.array([known_scores.get(c.label, interpolated.get(c.label, 0.0)) for c in candidates])
+    return (
+        np.array([known_scores.get(c.label, interpolated.get(c.label, 0.0)) for c in candidates]),
+        np.array([known_observed.get(c.label, float("nan")) for c in candidates]),
+    )
+
+
+def _estimate(
+    model: EmbeddingModel, weights: Mapping[str, float], labels: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted mean over ``weights``' datasets of each configuration's outcome there (the
+    observed quantile where the history holds it, else the model's prediction), and the share of
+    the weight that observed outcomes carry."""
+    datasets = list(weights)
+    w = np.array([weights[d] for d in datasets], dtype=float)
+    w = w / (w.sum() or 1.0)
+    predicted = model.expected_outcomes(datasets, labels)
+    observed = np.array(
+        [[_observed(model, label, d) for label in labels] for d in datasets], dtype=float
+    ).reshape(predicted.shape)
+    seen = ~np.isnan(observed)
+    return w @ np.where(seen, observed, predicted), w @ seen
 
 
 def _observed(model: EmbeddingModel, label: str, dataset: str) -> float:
@@ -322,12 +356,15 @@ def _interpolate(
     for label, tokens in graph.configs.items():
         if label in model.entity_to_id:
             by_algorithm.setdefault(tokens["algorithm"], []).append(label)
+    estimates: dict[str, np.ndarray] = {}
     out = {}
     for c in unknown:
         peers = by_algorithm.get(c.algorithm, [])
         if not peers:
             continue
-        scores = model.expected_outcome(weights, peers)
+        if c.algorithm not in estimates:
+            estimates[c.algorithm] = _estimate(model, weights, peers)[0]
+        scores = estimates[c.algorithm]
         mine = graph.configs.get(c.label) or graph.tokens(c.algorithm, c.params)
         sims = np.array([_similarity(mine, graph.configs[p]) for p in peers])
         sims = sims**2 + 1e-6
@@ -348,6 +385,7 @@ def _item(
     rank: int,
     candidate: Candidate,
     score: float,
+    observed: float,
     weights: Mapping[str, float],
     tried: set[str],
     unseen: bool,
@@ -360,11 +398,16 @@ def _item(
     runs = tuple(dict.fromkeys(run for _, run, _ in [*on_target, *elsewhere][:5]))
     datasets = {d for _, _, d in elsewhere} | {d for _, _, d in on_target}
     good = {d for q, _, d in [*on_target, *elsewhere] if graph.level(q) == top}
-    where = "similar datasets" if unseen else "this dataset"
+    where = f"{len(weights)} similar datasets" if unseen else "this dataset"
     parts = [f"{candidate.algorithm}: predicted score quantile {score:.2f} on {where}"]
     if candidate.label not in model.entity_to_id:
         parts.append("not tried before; interpolated from similar configurations")
     else:
+        if unseen:
+            parts.append(
+                f"{observed:.0%} of the similarity weight on observed runs, the rest predicted "
+                "by the model"
+            )
         parts.append(f"tried on {len(datasets)} dataset(s), in the top level on {len(good)}")
     if on_target:
         parts.append(f"best run there at quantile {on_target[0][0]:.2f}")
@@ -398,11 +441,9 @@ def _record(
         description="A configuration the embedding recommender proposed (kgrepo.embeddings)",
     )
     exp = repo.experiment(RECOMMENDATIONS, goal="configurations proposed by the recommender")
-    config = {
-        "k": request.k,
-        "include_tried": request.include_tried,
-        "neighbours": request.neighbours,
-    }
+    config: dict[str, Any] = {"k": request.k, "include_tried": request.include_tried}
+    if request.neighbours is not None:
+        config["neighbours"] = request.neighbours
     annotations = {"request": json.dumps(request.to_dict(), sort_keys=True, default=str)}
     if dataset is not None:
         annotations["dataset"] = dataset

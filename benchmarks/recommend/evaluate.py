@@ -6,7 +6,8 @@ projected once with ``training-graph.rq`` (``bins=8``: every grid value is its o
 recommendation is a grid configuration with a known score). For each held-out dataset the
 recommender is trained on the other datasets' runs only and asked, through
 :func:`kgrepo.embeddings.recommend`, for 25 configurations for the held-out dataset described by
-its characteristics alone (an unseen dataset). Against the best configuration of the grid on that
+its characteristics alone (an unseen dataset: every training dataset weighted by similarity, see
+:mod:`kgrepo.embeddings.recommend`). Against the best configuration of the grid on that
 dataset, the normalised regret of the best of the first k is
 ``(best - best_of_first_k) / (best - worst)``, for k = 1, 3, 5, 10, 25.
 
@@ -22,6 +23,7 @@ Baselines, in the same run, on the same folds:
 Mean rank: per dataset and k, the methods ranked by regret (ties share ranks), averaged.
 
     PYSTOW_HOME=/work/.pystow python benchmarks/recommend/evaluate.py [--folds N] [--epochs E]
+        [--history-share S] [--output PATH]
 """
 
 from __future__ import annotations
@@ -192,6 +194,12 @@ def main() -> None:
         default=1.0,
         help="share of the grid recorded per dataset (a random subset; 1 = the whole grid)",
     )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=CACHE.with_name("recommend-eval.json"),
+        help="where the per-dataset regrets, training times and latencies are written (JSON)",
+    )
     args = parser.parse_args()
 
     meta = build()
@@ -286,7 +294,8 @@ def main() -> None:
             flush=True,
         )
     report(regrets, held_out, train_seconds, latencies, len(configs))
-    out = CACHE.with_name("recommend-eval.json")
+    out = args.output
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps({"regrets": regrets, "train_seconds": train_seconds, "latencies": latencies})
     )
