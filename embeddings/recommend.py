@@ -286,12 +286,7 @@ def _represent(
         )
     target = graph.characteristic_vector(characteristics)
     known = [d for d in graph.datasets if d in model.entity_to_id]
-    distances = [
-        float(
-            np.linalg.norm(graph.characteristic_vector(graph.characteristics.get(d, {})) - target)
-        )
-        for d in known
-    ]
+    distances = [float(np.linalg.norm(graph.dataset_vectors[d] - target)) for d in known]
     nearest = np.argsort(distances, kind="stable")[:k]  # k None: all, nearest first
     # heavy-tailed on purpose: far datasets keep a say, which shrinks towards the average
     weights = {known[i]: 1.0 / (distances[i] + 0.05) for i in nearest}
@@ -336,16 +331,15 @@ def _estimate(
     w = np.array([weights[d] for d in datasets], dtype=float)
     w = w / (w.sum() or 1.0)
     predicted = model.expected_outcomes(datasets, labels)
-    observed = np.array(
-        [[_observed(model, label, d) for label in labels] for d in datasets], dtype=float
-    ).reshape(predicted.shape)
+    observed = np.full(predicted.shape, np.nan)
+    rows = {d: i for i, d in enumerate(datasets)}
+    columns = {label: j for j, label in enumerate(labels)}
+    for (label, dataset), quantile in model.graph.outcomes.items():
+        i, j = rows.get(dataset), columns.get(label)
+        if i is not None and j is not None:
+            observed[i, j] = quantile
     seen = ~np.isnan(observed)
     return w @ np.where(seen, observed, predicted), w @ seen
-
-
-def _observed(model: EmbeddingModel, label: str, dataset: str) -> float:
-    found = model.graph.support.get((label, dataset))
-    return sum(q for _, q in found) / len(found) if found else float("nan")
 
 
 def _interpolate(
