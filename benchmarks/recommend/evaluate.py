@@ -23,7 +23,7 @@ Baselines, in the same run, on the same folds:
 Mean rank: per dataset and k, the methods ranked by regret (ties share ranks), averaged.
 
     PYSTOW_HOME=/work/.pystow python benchmarks/recommend/evaluate.py [--folds N] [--epochs E]
-        [--history-share S] [--output PATH]
+        [--history-share S] [--history-seed N] [--neighbours N] [--output PATH]
 """
 
 from __future__ import annotations
@@ -195,6 +195,15 @@ def main() -> None:
         help="share of the grid recorded per dataset (a random subset; 1 = the whole grid)",
     )
     parser.add_argument(
+        "--history-seed", type=int, default=0, help="seed of the random subset of the grid"
+    )
+    parser.add_argument(
+        "--neighbours",
+        type=int,
+        default=None,
+        help="training datasets representing the held-out one (default: all, weighted)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=CACHE.with_name("recommend-eval.json"),
@@ -205,7 +214,7 @@ def main() -> None:
     meta = build()
     configs = meta["configs"]
     names = list(meta["datasets"])
-    pick = np.random.default_rng(0)
+    pick = np.random.default_rng(args.history_seed)
     keys = [key(c) for c in configs]
     size = max(1, round(args.history_share * len(keys)))
     observed = {n: set(pick.choice(keys, size, replace=False)) for n in names}
@@ -256,7 +265,9 @@ def main() -> None:
         model = train_graph(graph, config)
         train_seconds.append(time.perf_counter() - t)
         request = RecommendationRequest(
-            characteristics=meta["datasets"][name]["characteristics"], k=25
+            characteristics=meta["datasets"][name]["characteristics"],
+            k=25,
+            neighbours=args.neighbours,
         )
         for _ in range(5):
             t = time.perf_counter()
