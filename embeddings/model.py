@@ -54,6 +54,8 @@ class EmbeddingModel:
     versions: dict[str, str] = field(default_factory=dict)
     #: the recorded Model artifact, to link what the model does (recommendations) to it
     artifact: ArtifactRef | None = None
+    #: quantities derived from the model once and reused (see :mod:`~.represent`)
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # -- scoring ---------------------------------------------------------------------------------
     def outcome_levels(self) -> list[tuple[int, int]]:

@@ -7,20 +7,16 @@ configuration's score among runs on that dataset, 1 = best):
 * **the dataset** is the request's ``dataset`` (an IRI), else the dataset the request's
   ``experiment`` used most, else a bare ``characteristics`` description. A dataset the model was
   trained on is scored directly;
-* an **unseen** dataset is represented by the training datasets, weighted by similarity: each
-  characteristic as its quantile among the training datasets, Euclidean distance ``d``, weight
-  ``1/(d + 0.05)``. By default every training dataset takes part (``neighbours=None``); a number
-  keeps only that many nearest. The score is the weighted mean of the configuration's outcome on
-  each of them: a kernel regression over datasets. Its heavy-tailed weights are what shrinks the
-  estimate: a training dataset very close to the new one dominates it, and when none is close the
-  weights even out and the estimate tends to the configuration's average over all past datasets
-  (the "best on average" choice). A handful of nearest datasets alone gave noisy first choices
-  in the evaluation (BENCHMARKS.md, "Is the recommender useful?");
-* **each training dataset's outcome** for a configuration is the observed quantile where the
-  history holds it (a fact), else the model's link prediction: a sparse history (each dataset
-  tried on a few configurations) is completed by the embeddings, which on the evaluation's
-  missing links rank configurations better than the configuration's average over other datasets
-  does. The explanation says how much of the weight rests on observed outcomes;
+* an **unseen** dataset is represented by training datasets weighted by the similarity of their
+  characteristics (:mod:`~kgrepo.embeddings.represent`): its ``neighbours`` nearest ones, or,
+  when the request leaves it unset, either the 3 nearest or every training dataset — whichever
+  the history itself shows to work better (a complete history favours the nearest few; a sparse
+  one, where most of the near datasets' outcomes would be predictions, favours all of them, which
+  shrinks the estimate towards the configuration's average over all past datasets);
+* a configuration's **score** is the weighted mean of its outcome on the representing datasets:
+  the observed quantile where the history holds it (a fact), else the model's link prediction
+  (the embeddings complete a sparse history). The explanation says how much of the weight rests
+  on observed outcomes;
 * **the candidates** are the request's ``candidates``, or the configurations the history holds
   that fit its ``search_space`` plus the space's untried grid points, or every configuration the
   history holds. A candidate the model has no entity for is scored by its nearest known
@@ -43,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from kgrepo.embeddings import learn
-from kgrepo.embeddings.discretise import is_number
 from kgrepo.embeddings.model import EmbeddingModel
+from kgrepo.embeddings.represent import estimate, represent
 from kgrepo.embeddings.space import (
     Candidate,
     candidates_from,
@@ -72,7 +68,8 @@ _E = "RecommendationRequest"
 class RecommendationRequest:
     """What to recommend for (see module docstring); ``k`` items, 1 to :data:`MAX_K`;
     ``neighbours``: how many training datasets, nearest first, represent an unseen dataset
-    (1 to 100; ``None``, the default: all of them, weighted by similarity)."""
+    (1 to 100; ``None``, the default: chosen from the history, see
+    :func:`~kgrepo.embeddings.represent.neighbourhood`)."""
 
     experiment: str | None = None
     dataset: str | None = None
@@ -204,7 +201,7 @@ def recommend(
     space = check_space(request.search_space, graph) if request.search_space is not None else None
     experiment_iri = _experiment(repo, request.experiment)
     dataset, characteristics = _dataset(repo, request, experiment_iri)
-    weights, unseen = _represent(graph_model, dataset, characteristics, request.neighbours)
+    weights, unseen = represent(graph_model, dataset, characteristics, request.neighbours)
     candidates = candidates_from(graph, space, request.candidates)
     tried = _tried(repo, graph_model, experiment_iri) if experiment_iri else set()
     excluded = 0
@@ -269,31 +266,6 @@ def _dataset(
     return dataset, characteristics
 
 
-def _represent(
-    model: EmbeddingModel, dataset: str | None, characteristics: Mapping[str, Any], k: int | None
-) -> tuple[dict[str, float], bool]:
-    graph = model.graph
-    if dataset is not None and dataset in model.entity_to_id:
-        return {dataset: 1.0}, False
-    if not any(is_number(characteristics.get(n)) for n in graph.characteristic_bins):
-        raise InvalidInput(
-            _E,
-            "characteristics",
-            dict(characteristics),
-            "the dataset is not in the model and has none of the characteristics it knows: "
-            f"{', '.join(sorted(graph.characteristic_bins)) or 'none'} "
-            "(kgrepo.embeddings.characteristics computes them)",
-        )
-    target = graph.characteristic_vector(characteristics)
-    known = [d for d in graph.datasets if d in model.entity_to_id]
-    distances = [float(np.linalg.norm(graph.dataset_vectors[d] - target)) for d in known]
-    nearest = np.argsort(distances, kind="stable")[:k]  # k None: all, nearest first
-    # heavy-tailed on purpose: far datasets keep a say, which shrinks towards the average
-    weights = {known[i]: 1.0 / (distances[i] + 0.05) for i in nearest}
-    total = sum(weights.values())
-    return {d: w / total for d, w in weights.items()}, True
-
-
 def _tried(repo: Repository, model: EmbeddingModel, experiment: str) -> set[str]:
     params: dict[str, dict[str, Any]] = {}
     for row in repo.select(queries.text("experiment-settings"), experiment=experiment):
@@ -310,7 +282,7 @@ def _score(
     """Each candidate's score and the share of its weight that rests on observed outcomes (NaN
     for a candidate interpolated from similar configurations)."""
     known = [c.label for c in candidates if c.label in model.entity_to_id]
-    scores, observed = _estimate(model, weights, known)
+    scores, observed = estimate(model, weights, known)
     known_scores = dict(zip(known, scores, strict=True))
     known_observed = dict(zip(known, observed, strict=True))
     unknown = [c for c in candidates if c.label not in model.entity_to_id]
@@ -319,27 +291,6 @@ def _score(
         np.array([known_scores.get(c.label, interpolated.get(c.label, 0.0)) for c in candidates]),
         np.array([known_observed.get(c.label, float("nan")) for c in candidates]),
     )
-
-
-def _estimate(
-    model: EmbeddingModel, weights: Mapping[str, float], labels: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The weighted mean over ``weights``' datasets of each configuration's outcome there (the
-    observed quantile where the history holds it, else the model's prediction), and the share of
-    the weight that observed outcomes carry."""
-    datasets = list(weights)
-    w = np.array([weights[d] for d in datasets], dtype=float)
-    w = w / (w.sum() or 1.0)
-    predicted = model.expected_outcomes(datasets, labels)
-    observed = np.full(predicted.shape, np.nan)
-    rows = {d: i for i, d in enumerate(datasets)}
-    columns = {label: j for j, label in enumerate(labels)}
-    for (label, dataset), quantile in model.graph.outcomes.items():
-        i, j = rows.get(dataset), columns.get(label)
-        if i is not None and j is not None:
-            observed[i, j] = quantile
-    seen = ~np.isnan(observed)
-    return w @ np.where(seen, observed, predicted), w @ seen
 
 
 def _interpolate(
@@ -357,7 +308,7 @@ def _interpolate(
         if not peers:
             continue
         if c.algorithm not in estimates:
-            estimates[c.algorithm] = _estimate(model, weights, peers)[0]
+            estimates[c.algorithm] = estimate(model, weights, peers)[0]
         scores = estimates[c.algorithm]
         mine = graph.configs.get(c.label) or graph.tokens(c.algorithm, c.params)
         sims = np.array([_similarity(mine, graph.configs[p]) for p in peers])
