@@ -197,7 +197,7 @@ def _new_dataset() -> dict[str, object]:
     return describe_dataset("new", X, y).characteristics
 
 
-def test_by_default_every_training_dataset_represents_an_unseen_one(
+def test_an_unseen_dataset_scores_the_weighted_observed_outcomes(
     trained: tuple[kgrepo.Repository, EmbeddingModel],
 ) -> None:
     repo, model = trained
