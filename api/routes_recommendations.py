@@ -51,7 +51,7 @@ class RecommendationIn(BaseModel):
         ge=1,
         le=100,
         description="how many training datasets, nearest first, represent an unseen dataset "
-        "(default: all of them, weighted by similarity)",
+        "(default: chosen from the history, the 3 nearest or all of them)",
     )
 
 

@@ -301,7 +301,7 @@ def main() -> None:
         line = "  ".join(f"{m}={regrets[m][name][5]:.3f}" for m in METHODS)
         print(
             f"[{fold}/{len(held_out)}] {name:18s} train {train_seconds[-1]:5.1f} s  "
-            f"regret@5: {line}",
+            f"represented by {len(result.neighbours):2d}  regret@5: {line}",
             flush=True,
         )
     report(regrets, held_out, train_seconds, latencies, len(configs))
