@@ -1,8 +1,9 @@
 """What to try next: ranked, explained, recorded recommendations (SPEC scenario 7).
 
-:func:`recommend` ranks candidate configurations for a dataset by the outcome the embedding model
-predicts for them (:meth:`~.model.EmbeddingModel.expected_outcome`: the expected quantile of the
-configuration's score among runs on that dataset, 1 = best):
+:func:`recommend` ranks candidate configurations for a dataset by their estimated outcome there:
+the quantile of the configuration's score among runs on that dataset (1 = best), observed where
+the history holds it, else predicted by the embedding model
+(:meth:`~.model.EmbeddingModel.expected_outcomes`):
 
 * **the dataset** is the request's ``dataset`` (an IRI), else the dataset the request's
   ``experiment`` used most, else a bare ``characteristics`` description. A dataset the model was
