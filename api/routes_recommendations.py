@@ -46,7 +46,13 @@ class RecommendationIn(BaseModel):
     candidates: list[dict[str, Any]] | None = None
     k: int = Field(5, ge=1, le=1000)
     include_tried: bool = False
-    neighbours: int = Field(3, ge=1, le=100)
+    neighbours: int | None = Field(
+        None,
+        ge=1,
+        le=100,
+        description="how many training datasets, nearest first, represent an unseen dataset "
+        "(default: chosen from the history, the 3 nearest or all of them)",
+    )
 
 
 class RecommendationOut(BaseModel):

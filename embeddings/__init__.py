@@ -7,8 +7,10 @@ The pieces, one module each: :mod:`~kgrepo.embeddings.characteristics` (dataset 
 record on a Dataset), :mod:`~kgrepo.embeddings.graph` (the repository projected into training
 triples), :mod:`~kgrepo.embeddings.training` (PyKEEN, with its overheads removed),
 :mod:`~kgrepo.embeddings.learn` (train and record the model in the repository, load it back),
-:mod:`~kgrepo.embeddings.space` (search spaces and candidates) and
-:mod:`~kgrepo.embeddings.recommend` (ranked, explained, recorded recommendations).
+:mod:`~kgrepo.embeddings.space` (search spaces and candidates),
+:mod:`~kgrepo.embeddings.represent` (how an unseen dataset is represented and a configuration's
+outcome estimated) and :mod:`~kgrepo.embeddings.recommend` (ranked, explained, recorded
+recommendations).
 """
 
 try:  # numpy (and torch, pykeen) come with the extra; without it, say how to get them

@@ -248,6 +248,18 @@ class TrainingGraph:
         return dict(out)
 
     @functools.cached_property
+    def outcomes(self) -> dict[tuple[str, str], float]:
+        """(configuration label, dataset IRI) -> the mean score quantile of its runs there."""
+        return {pair: sum(q for _, q in found) / len(found) for pair, found in self.support.items()}
+
+    @functools.cached_property
+    def dataset_vectors(self) -> dict[str, np.ndarray]:
+        """Each training dataset's :meth:`characteristic_vector`."""
+        return {
+            d: self.characteristic_vector(self.characteristics.get(d, {})) for d in self.datasets
+        }
+
+    @functools.cached_property
     def runs_by_iri(self) -> dict[str, RunRecord]:
         return {r.iri: r for r in self.runs}
 

@@ -54,6 +54,8 @@ class EmbeddingModel:
     versions: dict[str, str] = field(default_factory=dict)
     #: the recorded Model artifact, to link what the model does (recommendations) to it
     artifact: ArtifactRef | None = None
+    #: quantities derived from the model once and reused (see :mod:`~.represent`)
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # -- scoring ---------------------------------------------------------------------------------
     def outcome_levels(self) -> list[tuple[int, int]]:
@@ -67,34 +69,41 @@ class EmbeddingModel:
 
     def expected_outcome(self, datasets: Mapping[str, float], configs: Sequence[str]) -> np.ndarray:
         """For each configuration label, its predicted score quantile in [0, 1] on a dataset
-        represented by ``datasets`` (dataset IRI → weight; one dataset with weight 1 for a known
-        dataset, its nearest neighbours for an unseen one).
+        represented by ``datasets`` (dataset IRI → weight): the weighted mean of the rows of
+        :meth:`expected_outcomes`."""
+        names = list(datasets)
+        weights = np.array([datasets[d] for d in names], dtype=float)
+        if not names or weights.sum() == 0:
+            return np.zeros(len(configs))
+        return np.asarray(weights @ self.expected_outcomes(names, configs) / weights.sum())
+
+    def expected_outcomes(self, datasets: Sequence[str], configs: Sequence[str]) -> np.ndarray:
+        """The predicted score quantile in [0, 1] of each configuration (columns) on each dataset
+        (rows), all labels the model knows.
 
         For each dataset the model scores ``(dataset, outcome:l, config)`` for every level ``l``;
         a softmax over levels gives a distribution whose mean, divided by the top level, is the
-        expected quantile; these are averaged with the weights. For models linear in the head
-        (DistMult, ComplEx) averaging scores equals scoring the weighted mean embedding.
+        expected quantile. One batched scoring call for all datasets.
         """
         import torch
 
         levels = self.outcome_levels()
+        if not datasets or not configs:
+            return np.zeros((len(datasets), len(configs)))
         tails = torch.tensor([self.entity_to_id[c] for c in configs], dtype=torch.long)
         top = max(self.graph.projection.outcome_levels - 1, 1)
-        total = np.zeros(len(configs))
-        weight_sum = 0.0
+        hr = torch.tensor(
+            [[self.entity_to_id[d], rid] for d in datasets for _, rid in levels], dtype=torch.long
+        )
+        values = np.array([lv for lv, _ in levels], dtype=float)[None, :, None] / top
         self.model.eval()
         # one thread: these tensors are tiny, and idle OpenMP threads on a busy machine cost
         # tens of milliseconds per operation (BENCHMARKS.md)
         with torch.inference_mode(), threads(1):
-            for dataset, weight in datasets.items():
-                head = self.entity_to_id[dataset]
-                hr = torch.tensor([[head, rid] for _, rid in levels], dtype=torch.long)
-                scores = self.model.score_t(hr.to(self.model.device), tails=tails.to(hr.device))
-                probs = torch.softmax(scores.detach().cpu().double(), dim=0).numpy()
-                values = np.array([lv for lv, _ in levels], dtype=float)[:, None] / top
-                total += weight * (probs * values).sum(axis=0)
-                weight_sum += weight
-        return total / weight_sum if weight_sum else total
+            scores = self.model.score_t(hr.to(self.model.device), tails=tails.to(hr.device))
+            scores = scores.detach().cpu().double().reshape(len(datasets), len(levels), -1)
+            probs = torch.softmax(scores, dim=1).numpy()
+        return np.asarray((probs * values).sum(axis=1))
 
     # -- files ------------------------------------------------------------------------------------
     def save(self, path: Path) -> str:

@@ -1,21 +1,27 @@
 """What to try next: ranked, explained, recorded recommendations (SPEC scenario 7).
 
-:func:`recommend` ranks candidate configurations for a dataset by the outcome the embedding model
-predicts for them (:meth:`~.model.EmbeddingModel.expected_outcome`: the expected quantile of the
-configuration's score among runs on that dataset, 1 = best):
+:func:`recommend` ranks candidate configurations for a dataset by their estimated outcome there:
+the quantile of the configuration's score among runs on that dataset (1 = best), observed where
+the history holds it, else predicted by the embedding model
+(:meth:`~.model.EmbeddingModel.expected_outcomes`):
 
 * **the dataset** is the request's ``dataset`` (an IRI), else the dataset the request's
   ``experiment`` used most, else a bare ``characteristics`` description. A dataset the model was
-  trained on is scored directly; an **unseen** one is represented by its ``neighbours`` nearest
-  training datasets by characteristics (each characteristic as its quantile among the training
-  datasets, Euclidean distance, weights 1/(distance + 0.05)), whose scores are averaged;
+  trained on is scored directly;
+* an **unseen** dataset is represented by training datasets weighted by the similarity of their
+  characteristics (:mod:`~kgrepo.embeddings.represent`): its ``neighbours`` nearest ones, or,
+  when the request leaves it unset, either the 3 nearest or every training dataset — whichever
+  the history itself shows to work better (a complete history favours the nearest few; a sparse
+  one, where most of the near datasets' outcomes would be predictions, favours all of them, which
+  shrinks the estimate towards the configuration's average over all past datasets);
+* a configuration's **score** is the weighted mean of its outcome on the representing datasets:
+  the observed quantile where the history holds it (a fact), else the model's link prediction
+  (the embeddings complete a sparse history). The explanation says how much of the weight rests
+  on observed outcomes;
 * **the candidates** are the request's ``candidates``, or the configurations the history holds
   that fit its ``search_space`` plus the space's untried grid points, or every configuration the
   history holds. A candidate the model has no entity for is scored by its nearest known
   configurations of the same algorithm (weighted by the share of settings they share);
-* where the history holds the outcome of a configuration on a dataset, that observed quantile
-  is used; the model predicts the links the history lacks (configurations never tried on that
-  dataset);
 * configurations the experiment already tried are left out unless ``include_tried``.
 
 Each call is recorded (unless ``record=False``) as a run of the experiment
@@ -34,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from kgrepo.embeddings import learn
-from kgrepo.embeddings.discretise import is_number
 from kgrepo.embeddings.model import EmbeddingModel
+from kgrepo.embeddings.represent import estimate, represent
 from kgrepo.embeddings.space import (
     Candidate,
     candidates_from,
@@ -61,7 +67,10 @@ _E = "RecommendationRequest"
 
 @dataclass(frozen=True)
 class RecommendationRequest:
-    """What to recommend for (see module docstring); ``k`` items, 1 to :data:`MAX_K`."""
+    """What to recommend for (see module docstring); ``k`` items, 1 to :data:`MAX_K`;
+    ``neighbours``: how many training datasets, nearest first, represent an unseen dataset
+    (1 to 100; ``None``, the default: chosen from the history, see
+    :func:`~kgrepo.embeddings.represent.neighbourhood`)."""
 
     experiment: str | None = None
     dataset: str | None = None
@@ -70,11 +79,13 @@ class RecommendationRequest:
     candidates: Sequence[Mapping[str, Any]] | None = None
     k: int = 5
     include_tried: bool = False
-    neighbours: int = 3
+    neighbours: int | None = None
 
     def __post_init__(self) -> None:
         for name, high in (("k", MAX_K), ("neighbours", 100)):
             value = getattr(self, name)
+            if name == "neighbours" and value is None:
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
                 raise InvalidInput(_E, name, value, f"expected an integer from 1 to {high}")
         if self.experiment is None and self.dataset is None and not self.characteristics:
@@ -191,7 +202,7 @@ def recommend(
     space = check_space(request.search_space, graph) if request.search_space is not None else None
     experiment_iri = _experiment(repo, request.experiment)
     dataset, characteristics = _dataset(repo, request, experiment_iri)
-    weights, unseen = _represent(graph_model, dataset, characteristics, request.neighbours)
+    weights, unseen = represent(graph_model, dataset, characteristics, request.neighbours)
     candidates = candidates_from(graph, space, request.candidates)
     tried = _tried(repo, graph_model, experiment_iri) if experiment_iri else set()
     excluded = 0
@@ -199,10 +210,12 @@ def recommend(
         kept = [c for c in candidates if c.label not in tried]
         excluded = len(candidates) - len(kept)
         candidates = kept
-    scores = _score(graph_model, weights, candidates)
+    scores, observed = _score(graph_model, weights, candidates)
     order = np.argsort(-scores, kind="stable")[: request.k]
     items = [
-        _item(graph_model, rank, candidates[i], float(scores[i]), weights, tried, unseen)
+        _item(
+            graph_model, rank, candidates[i], float(scores[i]), observed[i], weights, tried, unseen
+        )
         for rank, i in enumerate(order, 1)
     ]
     activity = None
@@ -254,35 +267,6 @@ def _dataset(
     return dataset, characteristics
 
 
-def _represent(
-    model: EmbeddingModel, dataset: str | None, characteristics: Mapping[str, Any], k: int
-) -> tuple[dict[str, float], bool]:
-    graph = model.graph
-    if dataset is not None and dataset in model.entity_to_id:
-        return {dataset: 1.0}, False
-    if not any(is_number(characteristics.get(n)) for n in graph.characteristic_bins):
-        raise InvalidInput(
-            _E,
-            "characteristics",
-            dict(characteristics),
-            "the dataset is not in the model and has none of the characteristics it knows: "
-            f"{', '.join(sorted(graph.characteristic_bins)) or 'none'} "
-            "(kgrepo.embeddings.characteristics computes them)",
-        )
-    target = graph.characteristic_vector(characteristics)
-    known = [d for d in graph.datasets if d in model.entity_to_id]
-    distances = [
-        float(
-            np.linalg.norm(graph.characteristic_vector(graph.characteristics.get(d, {})) - target)
-        )
-        for d in known
-    ]
-    nearest = np.argsort(distances, kind="stable")[:k]
-    weights = {known[i]: 1.0 / (distances[i] + 0.05) for i in nearest}
-    total = sum(weights.values())
-    return {d: w / total for d, w in weights.items()}, True
-
-
 def _tried(repo: Repository, model: EmbeddingModel, experiment: str) -> set[str]:
     params: dict[str, dict[str, Any]] = {}
     for row in repo.select(queries.text("experiment-settings"), experiment=experiment):
@@ -295,23 +279,19 @@ def _tried(repo: Repository, model: EmbeddingModel, experiment: str) -> set[str]
 # -- scoring -----------------------------------------------------------------------------------
 def _score(
     model: EmbeddingModel, weights: Mapping[str, float], candidates: Sequence[Candidate]
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's score and the share of its weight that rests on observed outcomes (NaN
+    for a candidate interpolated from similar configurations)."""
     known = [c.label for c in candidates if c.label in model.entity_to_id]
-    total = np.zeros(len(known))
-    for dataset, weight in weights.items():
-        # an outcome the history holds is a fact; the model predicts the links it lacks
-        predicted = model.expected_outcome({dataset: 1.0}, known)
-        observed = np.array([_observed(model, label, dataset) for label in known])
-        total += weight * np.where(np.isnan(observed), predicted, observed)
-    known_scores = dict(zip(known, total / (sum(weights.values()) or 1.0), strict=True))
+    scores, observed = estimate(model, weights, known)
+    known_scores = dict(zip(known, scores, strict=True))
+    known_observed = dict(zip(known, observed, strict=True))
     unknown = [c for c in candidates if c.label not in model.entity_to_id]
     interpolated = _interpolate(model, weights, unknown) if unknown else {}
-    return np.array([known_scores.get(c.label, interpolated.get(c.label, 0.0)) for c in candidates])
-
-
-def _observed(model: EmbeddingModel, label: str, dataset: str) -> float:
-    found = model.graph.support.get((label, dataset))
-    return sum(q for _, q in found) / len(found) if found else float("nan")
+    return (
+        np.array([known_scores.get(c.label, interpolated.get(c.label, 0.0)) for c in candidates]),
+        np.array([known_observed.get(c.label, float("nan")) for c in candidates]),
+    )
 
 
 def _interpolate(
@@ -322,12 +302,15 @@ def _interpolate(
     for label, tokens in graph.configs.items():
         if label in model.entity_to_id:
             by_algorithm.setdefault(tokens["algorithm"], []).append(label)
+    estimates: dict[str, np.ndarray] = {}
     out = {}
     for c in unknown:
         peers = by_algorithm.get(c.algorithm, [])
         if not peers:
             continue
-        scores = model.expected_outcome(weights, peers)
+        if c.algorithm not in estimates:
+            estimates[c.algorithm] = estimate(model, weights, peers)[0]
+        scores = estimates[c.algorithm]
         mine = graph.configs.get(c.label) or graph.tokens(c.algorithm, c.params)
         sims = np.array([_similarity(mine, graph.configs[p]) for p in peers])
         sims = sims**2 + 1e-6
@@ -348,6 +331,7 @@ def _item(
     rank: int,
     candidate: Candidate,
     score: float,
+    observed: float,
     weights: Mapping[str, float],
     tried: set[str],
     unseen: bool,
@@ -360,11 +344,16 @@ def _item(
     runs = tuple(dict.fromkeys(run for _, run, _ in [*on_target, *elsewhere][:5]))
     datasets = {d for _, _, d in elsewhere} | {d for _, _, d in on_target}
     good = {d for q, _, d in [*on_target, *elsewhere] if graph.level(q) == top}
-    where = "similar datasets" if unseen else "this dataset"
+    where = f"{len(weights)} similar datasets" if unseen else "this dataset"
     parts = [f"{candidate.algorithm}: predicted score quantile {score:.2f} on {where}"]
     if candidate.label not in model.entity_to_id:
         parts.append("not tried before; interpolated from similar configurations")
     else:
+        if unseen:
+            parts.append(
+                f"{observed:.0%} of the similarity weight on observed runs, the rest predicted "
+                "by the model"
+            )
         parts.append(f"tried on {len(datasets)} dataset(s), in the top level on {len(good)}")
     if on_target:
         parts.append(f"best run there at quantile {on_target[0][0]:.2f}")
@@ -398,11 +387,9 @@ def _record(
         description="A configuration the embedding recommender proposed (kgrepo.embeddings)",
     )
     exp = repo.experiment(RECOMMENDATIONS, goal="configurations proposed by the recommender")
-    config = {
-        "k": request.k,
-        "include_tried": request.include_tried,
-        "neighbours": request.neighbours,
-    }
+    config: dict[str, Any] = {"k": request.k, "include_tried": request.include_tried}
+    if request.neighbours is not None:
+        config["neighbours"] = request.neighbours
     annotations = {"request": json.dumps(request.to_dict(), sort_keys=True, default=str)}
     if dataset is not None:
         annotations["dataset"] = dataset

@@ -256,6 +256,8 @@ def test_search_space_json_round_trip(graph: object) -> None:
         ({}, "experiment", "give an experiment, a dataset IRI or characteristics"),
         ({"experiment": "e", "search_space": {}, "candidates": []}, "candidates", "not both"),
         ({"characteristics": [1]}, "characteristics", "expected a mapping"),
+        ({"experiment": "e", "neighbours": 0}, "neighbours", "from 1 to 100"),
+        ({"experiment": "e", "neighbours": 101}, "neighbours", "from 1 to 100"),
     ],
 )
 def test_bad_requests_are_refused(fields: dict[str, object], field: str, reason: str) -> None:
@@ -269,6 +271,9 @@ def test_request_json_round_trip() -> None:
         experiment="e", search_space={"SVC": {"C": Range(0.1, 1.0)}}, k=3, include_tried=True
     )
     assert RecommendationRequest.from_dict(request.to_dict()) == request
+    assert request.neighbours is None  # the default: every training dataset, weighted
+    some = RecommendationRequest(characteristics={"rows": 10}, neighbours=4)
+    assert RecommendationRequest.from_dict(some.to_dict()).neighbours == 4
     with pytest.raises(kgrepo.InvalidInput, match="no such field"):
         RecommendationRequest.from_dict({"experiment": "e", "top": 3})
 

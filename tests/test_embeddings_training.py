@@ -18,11 +18,13 @@ from kgrepo.embeddings import (
     Range,
     RecommendationRequest,
     TrainingConfig,
+    TrainingGraph,
     describe_dataset,
     load,
     recommend,
     train,
 )
+from kgrepo.embeddings.learn import train_graph
 
 import kgrepo
 from kgrepo.cli import main
@@ -128,6 +130,14 @@ def test_a_loaded_model_scores_like_the_trained_one(
         loaded.expected_outcome({dataset: 1.0}, configs),
         model.expected_outcome({dataset: 1.0}, configs),
     )
+    # one batched call gives each dataset's row; weights average the rows
+    datasets = model.graph.datasets
+    rows = model.expected_outcomes(datasets, configs)
+    assert rows.shape == (len(datasets), len(configs)) and ((rows >= 0) & (rows <= 1)).all()
+    for i, d in enumerate(datasets):
+        assert np.allclose(rows[i], model.expected_outcome({d: 1.0}, configs))
+    weights = {datasets[0]: 3.0, datasets[1]: 1.0}
+    assert np.allclose(model.expected_outcome(weights, configs), (3 * rows[0] + rows[1]) / 4)
 
 
 def test_recommendations_for_an_experiment_skip_what_it_tried(
@@ -168,6 +178,80 @@ def test_an_unseen_dataset_is_represented_by_its_neighbours(
         recommend(repo, experiment="nope", model=model, record=False)
     with pytest.raises(kgrepo.InvalidInput, match="has none of the characteristics it knows"):
         recommend(repo, characteristics={"colour": "blue"}, model=model, record=False)
+
+
+def _label(model: EmbeddingModel, configuration: dict[str, object]) -> str:
+    params = {k: v for k, v in configuration.items() if k != "algorithm"}
+    return model.graph.config_label(model.graph.tokens(str(configuration["algorithm"]), params))
+
+
+def _observed(model: EmbeddingModel, label: str, dataset: str) -> float | None:
+    found = model.graph.support.get((label, dataset))
+    return float(np.mean([q for _, q in found])) if found else None
+
+
+def _new_dataset() -> dict[str, object]:
+    X, y = sklearn_datasets.make_classification(
+        300, 5, n_classes=3, n_informative=3, random_state=1
+    )
+    return describe_dataset("new", X, y).characteristics
+
+
+def test_an_unseen_dataset_scores_the_weighted_observed_outcomes(
+    trained: tuple[kgrepo.Repository, EmbeddingModel],
+) -> None:
+    repo, model = trained
+    result = recommend(repo, characteristics=_new_dataset(), k=len(GRID), model=model, record=False)
+    weights = dict(result.neighbours)
+    assert result.unseen and set(weights) == set(model.graph.datasets)
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert [w for _, w in result.neighbours] == sorted(weights.values(), reverse=True)
+    # the whole grid was tried on every dataset: each score is the similarity-weighted mean of
+    # the observed quantiles, whatever the model predicts
+    for item in result.items:
+        label = _label(model, item.configuration)
+        expected = sum(w * (_observed(model, label, d) or 0.0) for d, w in weights.items())
+        assert item.score == pytest.approx(expected, abs=1e-6)
+        assert "100% of the similarity weight on observed runs" in item.explanation
+
+
+def test_a_sparse_history_is_completed_by_the_model(
+    trained: tuple[kgrepo.Repository, EmbeddingModel],
+) -> None:
+    repo, dense = trained
+    first, *others = dense.graph.datasets
+    labels = sorted(dense.graph.configs)
+    # the first dataset keeps the whole grid, the others every other configuration
+    dropped = {(label, d) for d in others for label in labels[1::2]}
+    runs = [
+        r
+        for r in dense.graph.runs
+        if not any(
+            (_label(dense, {"algorithm": r.algorithm, **r.params}), d) in dropped
+            for d in r.datasets
+        )
+    ]
+    graph = TrainingGraph.build(runs, dense.graph.characteristics, dense.graph.projection)
+    model = train_graph(graph, CONFIG)
+    result = recommend(repo, characteristics=_new_dataset(), k=len(GRID), model=model, record=False)
+    weights = dict(result.neighbours)
+    datasets = list(weights)
+    assert set(datasets) == {first, *others}
+    by_label = {_label(model, i.configuration): i for i in result.items}
+    predicted = model.expected_outcomes(datasets, list(by_label))
+    for j, (label, item) in enumerate(by_label.items()):
+        # observed outcomes are facts, the model predicts the links the history lacks
+        values = [_observed(model, label, d) for d in datasets]
+        expected = sum(
+            weights[d] * (predicted[i, j] if v is None else v)
+            for i, (d, v) in enumerate(zip(datasets, values, strict=True))
+        )
+        assert item.score == pytest.approx(expected, abs=1e-6)
+        share = sum(weights[d] for d, v in zip(datasets, values, strict=True) if v is not None)
+        assert f"{share:.0%} of the similarity weight on observed runs" in item.explanation
+    # configurations only the first dataset tried rest on its weight alone
+    thin = [by_label[label] for label in by_label if (label, others[0]) in dropped]
+    assert thin and all(f"{weights[first]:.0%} of" in i.explanation for i in thin)
 
 
 def test_a_search_space_limits_and_completes_the_configurations(

@@ -6,7 +6,8 @@ projected once with ``training-graph.rq`` (``bins=8``: every grid value is its o
 recommendation is a grid configuration with a known score). For each held-out dataset the
 recommender is trained on the other datasets' runs only and asked, through
 :func:`kgrepo.embeddings.recommend`, for 25 configurations for the held-out dataset described by
-its characteristics alone (an unseen dataset). Against the best configuration of the grid on that
+its characteristics alone (an unseen dataset: every training dataset weighted by similarity, see
+:mod:`kgrepo.embeddings.recommend`). Against the best configuration of the grid on that
 dataset, the normalised regret of the best of the first k is
 ``(best - best_of_first_k) / (best - worst)``, for k = 1, 3, 5, 10, 25.
 
@@ -22,6 +23,7 @@ Baselines, in the same run, on the same folds:
 Mean rank: per dataset and k, the methods ranked by regret (ties share ranks), averaged.
 
     PYSTOW_HOME=/work/.pystow python benchmarks/recommend/evaluate.py [--folds N] [--epochs E]
+        [--history-share S] [--history-seed N] [--neighbours N] [--output PATH]
 """
 
 from __future__ import annotations
@@ -192,12 +194,27 @@ def main() -> None:
         default=1.0,
         help="share of the grid recorded per dataset (a random subset; 1 = the whole grid)",
     )
+    parser.add_argument(
+        "--history-seed", type=int, default=0, help="seed of the random subset of the grid"
+    )
+    parser.add_argument(
+        "--neighbours",
+        type=int,
+        default=None,
+        help="training datasets representing the held-out one (default: all, weighted)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=CACHE.with_name("recommend-eval.json"),
+        help="where the per-dataset regrets, training times and latencies are written (JSON)",
+    )
     args = parser.parse_args()
 
     meta = build()
     configs = meta["configs"]
     names = list(meta["datasets"])
-    pick = np.random.default_rng(0)
+    pick = np.random.default_rng(args.history_seed)
     keys = [key(c) for c in configs]
     size = max(1, round(args.history_share * len(keys)))
     observed = {n: set(pick.choice(keys, size, replace=False)) for n in names}
@@ -248,7 +265,9 @@ def main() -> None:
         model = train_graph(graph, config)
         train_seconds.append(time.perf_counter() - t)
         request = RecommendationRequest(
-            characteristics=meta["datasets"][name]["characteristics"], k=25
+            characteristics=meta["datasets"][name]["characteristics"],
+            k=25,
+            neighbours=args.neighbours,
         )
         for _ in range(5):
             t = time.perf_counter()
@@ -282,11 +301,12 @@ def main() -> None:
         line = "  ".join(f"{m}={regrets[m][name][5]:.3f}" for m in METHODS)
         print(
             f"[{fold}/{len(held_out)}] {name:18s} train {train_seconds[-1]:5.1f} s  "
-            f"regret@5: {line}",
+            f"represented by {len(result.neighbours):2d}  regret@5: {line}",
             flush=True,
         )
     report(regrets, held_out, train_seconds, latencies, len(configs))
-    out = CACHE.with_name("recommend-eval.json")
+    out = args.output
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps({"regrets": regrets, "train_seconds": train_seconds, "latencies": latencies})
     )

@@ -187,7 +187,11 @@ def recommend(
     ]
     emit(["rank", "score", "configuration", "why", "runs"], rows, "table")
     if result.unseen:
-        click.echo("unseen dataset, represented by: " + ", ".join(d for d, _ in result.neighbours))
+        nearest = ", ".join(f"{d} ({w:.2f})" for d, w in result.neighbours[:3])
+        click.echo(
+            f"unseen dataset, represented by {len(result.neighbours)} training datasets "
+            f"weighted by similarity; nearest: {nearest}"
+        )
     if result.activity:
         click.echo(f"recorded as {result.activity}")
 
