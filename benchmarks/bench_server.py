@@ -6,7 +6,9 @@ Everything on 127.0.0.1, load generator on the same machine, each phase bounded 
 
 ``in-process recording``
     ``Repository.open(<tmp>)``, one run = start, 2 steps (a dataset in, a model and a metric out,
-    3 parameters), end: the baseline of the floor "REST at least half the in-process rate".
+    3 parameters), end: the baseline of the floor "REST at least half the in-process rate". It
+    alternates with the REST recording below in ``--rounds`` short rounds (``--seconds`` each in
+    all), so that a slow spell of the machine weighs on both.
 ``REST recording``
     the same run through ``kgrepo serve`` (embedded store, 1 worker): 4 requests per run
     (``POST /runs``, 2 × ``POST /runs/{run}/steps``, ``POST /runs/{run}/end``) from ``--clients``
@@ -460,6 +462,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="in-process and REST recording alternate this often"
+    )
     parser.add_argument("--worker-quads", type=int, default=300_000)
     parser.add_argument(
         "--mlflow",
@@ -481,7 +486,7 @@ def main() -> None:
     }
     tmp = Path(tempfile.mkdtemp(prefix="kgrepo-bench-server-"))
     try:
-        # -- in process ---------------------------------------------------------------------
+        # -- in process, interleaved with REST below ------------------------------------------
         repo = kgrepo.Repository.open(tmp / "inproc")
         record_in_process(repo, 0)  # warm-up
         lock = threading.Lock()
@@ -494,11 +499,6 @@ def main() -> None:
             record_in_process(repo, i)
             lat.append(time.perf_counter() - t)
             return 1
-
-        runs, lat, elapsed = timed_loop(args.seconds, 1, in_process)
-        results["in_process"] = {"runs_per_s": runs / elapsed, "p50_ms": percentile(lat, 0.5) * 1e3}
-        repo.close()
-        print(f"in-process recording: {runs / elapsed:.1f} runs/s (1 thread)")
 
         # -- REST ---------------------------------------------------------------------------
         store = tmp / "served"
@@ -535,7 +535,23 @@ def main() -> None:
 
             rest = rest_recorder(clients, lock, counter)
             rest(0, [])  # warm-up
-            runs, lat, elapsed = timed_loop(args.seconds, args.clients, rest)
+            # The baseline and REST alternate in short rounds, so that a slower spell of this
+            # shared machine weighs on both alike (their ratio is the floor).
+            runs = in_runs = 0
+            elapsed = in_elapsed = 0.0
+            lat: list[float] = []
+            in_lat: list[float] = []
+            for _ in range(args.rounds):
+                n, round_lat, spent = timed_loop(args.seconds / args.rounds, 1, in_process)
+                in_runs, in_elapsed, in_lat = in_runs + n, in_elapsed + spent, in_lat + round_lat
+                n, round_lat, spent = timed_loop(args.seconds / args.rounds, args.clients, rest)
+                runs, elapsed, lat = runs + n, elapsed + spent, lat + round_lat
+            repo.close()
+            results["in_process"] = {
+                "runs_per_s": in_runs / in_elapsed,
+                "p50_ms": percentile(in_lat, 0.5) * 1e3,
+            }
+            print(f"in-process recording: {in_runs / in_elapsed:.1f} runs/s (1 thread)")
             # Mixed: the same recording with one client querying /sparql meanwhile, so that
             # (nearly) every query follows a write and re-forks its worker.
             mixed_lat: list[float] = []
