@@ -182,6 +182,21 @@ def tpe(
 
 
 # -- the evaluation ----------------------------------------
+def training_config(model: str = "DistMult", dim: int = 32, epochs: int = 40) -> TrainingConfig:
+    """How the recommender is trained in each fold (``representations.py`` trains the same way)."""
+    return TrainingConfig(
+        model=model,
+        embedding_dim=dim,
+        epochs=epochs,
+        batch_size=1024,
+        negatives_per_positive=8,
+        evaluate_every=10,
+        patience=3,
+        progress=False,
+        seed=1,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folds", type=int, default=0, help="hold out only the first N datasets")
@@ -231,17 +246,7 @@ def main() -> None:
         f"projection (training-graph.rq): {time.perf_counter() - started:.2f} s, "
         f"{len(full.runs)} runs"
     )
-    config = TrainingConfig(
-        model=args.model,
-        embedding_dim=args.dim,
-        epochs=args.epochs,
-        batch_size=1024,
-        negatives_per_positive=8,
-        evaluate_every=10,
-        patience=3,
-        progress=False,
-        seed=1,
-    )
+    config = training_config(args.model, args.dim, args.epochs)
     # a configuration that failed (NaN: KNN with more neighbours than a tiny dataset has rows)
     # counts as the worst of the grid
     all_scores = {n: _failed_as_worst(meta["datasets"][n]["scores"]) for n in names}

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import _failed_as_worst, quantiles, regret
-from kgrepo.embeddings import Projection, TrainingConfig
+from evaluate import _failed_as_worst, quantiles, regret, training_config
+from kgrepo.embeddings import Projection
 from kgrepo.embeddings.graph import RunRecord, TrainingGraph
 from kgrepo.embeddings.learn import train_graph
 from kgrepo.embeddings.model import EmbeddingModel
@@ -48,17 +48,7 @@ HISTORIES = (
     ("30% seed 1", 0.3, 1),
     ("30% seed 2", 0.3, 2),
 )
-CONFIG = TrainingConfig(
-    model="DistMult",
-    embedding_dim=32,
-    epochs=40,
-    batch_size=1024,
-    negatives_per_positive=8,
-    evaluate_every=10,
-    patience=3,
-    progress=False,
-    seed=1,
-)
+CONFIG = training_config()  # as `evaluate.py --epochs 40` trains (BENCHMARKS.md)
 Scorer = Callable[[EmbeddingModel, dict[str, Any], list[str]], np.ndarray]
 
 
