@@ -418,7 +418,7 @@ class Repository:
         """``t``'s shared statements that the entity graph does not hold yet."""
         known = self._known_shared
         unknown = [x for x in dict.fromkeys(t.shared.items) if x not in known]
-        if not unknown or not getattr(self.store, "asks_before_sharing", True):
+        if not unknown or not self.store.asks_before_sharing:
             return unknown
         # One question for all of them: a remote store answers each question over the network.
         asked = [Quad(*x, self._entities) for x in unknown]  # type: ignore[arg-type]

@@ -91,6 +91,10 @@ class OxigraphStore:
     :class:`~kgrepo.errors.StoreUnavailable`. Use a SPARQL server to share a repository.
     """
 
+    #: Writing a statement costs about as much as looking it up, and a repository remembers what
+    #: it has seen: shared statements are checked before they are written.
+    asks_before_sharing = True
+
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else None
         #: Whether a pattern with a bound predicate yields its rows in (object, subject) order when
@@ -98,9 +102,6 @@ class OxigraphStore:
         #: in-memory one. Sorted listings read pages straight off the index when it is true
         #: (:mod:`kgrepo._sortkeys`); ``tests/test_sortkeys.py`` checks it holds.
         self.index_ordered = self.path is not None
-        #: Writing a statement costs about as much as looking it up, and a repository remembers
-        #: what it has seen: shared statements are checked before they are written.
-        self.asks_before_sharing = True
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:

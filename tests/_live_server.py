@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,20 +62,8 @@ def live_server(directory: Path, *options: str, tokens: bool = True) -> Iterator
     env = {k: v for k, v in os.environ.items() if not k.startswith("KGREPO_")}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
     try:
-        while True:
-            if process.poll() is not None:
-                out = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"kgrepo serve exited: {out}")
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("kgrepo serve did not start within 60 s")
-            time.sleep(0.1)
+        wait_serving(url, process, lambda: process.stdout.read().decode() if process.stdout else "")
         yield LiveServer(
             url,
             repo,
@@ -94,6 +82,23 @@ def live_server(directory: Path, *options: str, tokens: bool = True) -> Iterator
             process.wait()
         if process.stdout:
             process.stdout.close()
+
+
+def wait_serving(url: str, process: subprocess.Popen[bytes], output: Callable[[], str]) -> None:
+    """Returns once ``kgrepo serve`` at ``url`` answers /healthz; RuntimeError with the server's
+    ``output()`` if it exits first or does not answer within 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"kgrepo serve exited: {output()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("kgrepo serve did not start within 60 s")
+        time.sleep(0.1)
 
 
 def soon(seconds: float) -> dt.timedelta:

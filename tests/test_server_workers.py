@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from _live_server import _free_port
+from _live_server import _free_port, wait_serving
 from kgrepo.api.tokens import Role, TokenStore
 from oxigraph_server import OxigraphServer
 
@@ -56,7 +56,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait(url, process, directory / "serve.log")
+            wait_serving(url, process, (directory / "serve.log").read_text)
             yield Deployment(url, oxigraph.url, writer, admin, _children(process.pid))
         finally:
             process.terminate()
@@ -66,21 +66,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                 process.kill()
                 process.wait()
             log.close()
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"kgrepo serve exited: {log.read_text()}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"kgrepo serve did not start within 60 s: {log.read_text()}")
-        time.sleep(0.1)
 
 
 def _children(pid: int) -> set[int]:
