@@ -59,6 +59,17 @@ class RunIn(_In):
     workflow: WorkflowIn | None = None
     name: str | None = None
     annotations: Annotations = Field(default_factory=dict)
+    status: Literal["Succeeded", "Failed"] | None = Field(
+        None,
+        description=(
+            "a final status records the whole run in this request, with its `steps`, in one "
+            "transaction: bad input anywhere writes nothing. Within it, a step's `after` may name "
+            "earlier steps as 'steps[i]', and an input may be {'iri': 'steps[i].outputs[j]'} "
+            "(or 'steps[i].inputs[j]')"
+        ),
+    )
+    error: str | None = Field(None, description="the error message of a failed run")
+    steps: list[StepIn] = Field(default_factory=list, description="with `status` only")
 
 
 class RunOut(BaseModel):
@@ -66,6 +77,9 @@ class RunOut(BaseModel):
     experiment: str
     status: str = Field(examples=["Running"])
     agent: str | None = Field(None, description="recorded as prov:wasAssociatedWith")
+    steps: list[StepOut] = Field(
+        default_factory=list, description="the steps recorded by this request"
+    )
 
 
 class RunEnd(_In):
@@ -84,7 +98,13 @@ class ExecutableIn(_In):
 class ArtifactIn(_In):
     """A new artifact description, or ``{"iri": ...}`` for one already recorded."""
 
-    iri: str | None = Field(None, description="an artifact already recorded (nothing else then)")
+    iri: str | None = Field(
+        None,
+        description=(
+            "an artifact already recorded (nothing else then); in a whole run, also "
+            "'steps[i].outputs[j]' or 'steps[i].inputs[j]' for one of an earlier step's"
+        ),
+    )
     kind: str = Field("Artifact", examples=["Dataset"])
     name: str | None = Field(None, examples=["digits"])
     uri: str | None = Field(None, examples=["file:///data/digits.csv"])
@@ -184,6 +204,10 @@ class EquivalentIn(_In):
     inputs: list[ArtifactIn]
     params: dict[str, Any] = Field(default_factory=dict)
 
+
+# RunIn and RunOut name the step models defined after them.
+RunIn.model_rebuild()
+RunOut.model_rebuild()
 
 __all__ = [
     "ArtifactIn",

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from kgrepo.api import convert, problems
 from kgrepo.api.deps import Reader, Repo, ServerState, State, Writer
 from kgrepo.api.models import (
+    ArtifactIn,
     ExperimentIn,
     ExperimentOut,
     ExperimentSummary,
@@ -26,9 +27,9 @@ from kgrepo.api.models import (
 )
 
 from kgrepo import _resolve, history
-from kgrepo.artifacts import ArtifactRef
+from kgrepo.artifacts import Artifact, ArtifactRef
 from kgrepo.errors import InvalidInput, NotFound
-from kgrepo.recording import Run
+from kgrepo.recording import Run, Step
 from kgrepo.records import Agent, Status, Workflow
 from kgrepo.repository import Repository
 from kgrepo.results import RunSummary
@@ -68,8 +69,16 @@ def get_experiment(experiment: str, repo: Repo, principal: Reader) -> Experiment
 
 @router.post("/runs", status_code=201, tags=["runs"], response_model=RunOut)
 def start_run(body: RunIn, state: State, principal: Writer) -> RunOut:
-    """Starts a run (written at once, marked running); end it with ``POST /runs/{run}/end``."""
+    """Starts a run (written at once, marked running); end it with ``POST /runs/{run}/end``.
+
+    With a final ``status``, records the whole run instead, ``steps`` included, in one
+    transaction (an atomic run): one request per run, and bad input anywhere writes nothing."""
     repo = state.repository
+    whole = body.status is not None
+    if body.steps and not whole:
+        raise InvalidInput("Run", "steps", "[…]", "steps come with a final status (a whole run)")
+    if body.error is not None and body.status != "Failed":
+        raise InvalidInput("Run", "error", body.error, "only a failed run has an error")
     agent = Agent(principal.name) if principal.name else None
     exp = repo.experiment(body.experiment)
     run = exp.run(
@@ -79,10 +88,18 @@ def start_run(body: RunIn, state: State, principal: Writer) -> RunOut:
         agent=agent,
         name=body.name,
         annotations=body.annotations or None,
+        atomic=whole,
     )
     run.start()
-    state.runs.add(run)
-    return _run_out(run)
+    if not whole:
+        state.runs.add(run)
+        return _run_out(run)
+    batch = _Batch(run)
+    steps = [
+        _record_step(state, run, step, batch, f"steps[{i}]") for i, step in enumerate(body.steps)
+    ]
+    run.end(Status(body.status), RuntimeError(body.error) if body.error else None)
+    return _run_out(run, steps)
 
 
 @router.get("/runs/{run:path}/status", tags=["runs"])
@@ -113,12 +130,55 @@ def record_step(run: str, body: StepIn, state: State, principal: Writer) -> Step
         return _record_step(state, handle, body)
 
 
-def _record_step(state: ServerState, handle: Run, body: StepIn) -> StepOut:
+class _Batch:
+    """The steps of a whole-run request recorded so far, for its 'steps[i]' references."""
+
+    _STEP = re.compile(r"steps\[(\d+)\]\Z")
+    _ARTIFACT = re.compile(r"steps\[(\d+)\]\.(inputs|outputs)\[(\d+)\]\Z")
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.steps: list[Step] = []
+        self.artifacts: list[dict[str, list[ArtifactRef]]] = []
+
+    def step(self, where: str, value: str) -> Step:
+        match = self._STEP.match(value)
+        if match is None or int(match.group(1)) >= len(self.steps):
+            raise InvalidInput(where, "after", value, "expected 'steps[i]' naming an earlier step")
+        return self.steps[int(match.group(1))]
+
+    def artifact(self, where: str, value: str) -> ArtifactRef | None:
+        """The artifact ``value`` names ('steps[i].outputs[j]' or 'steps[i].inputs[j]'), None if
+        it is not such a name."""
+        match = self._ARTIFACT.match(value)
+        if match is None:
+            return None
+        i, side, j = int(match.group(1)), match.group(2), int(match.group(3))
+        if i >= len(self.steps) or j >= len(self.artifacts[i][side]):
+            raise InvalidInput(where, "iri", value, f"names no {side[:-1]} of an earlier step")
+        return self.artifacts[i][side][j]
+
+
+def _record_step(
+    state: ServerState,
+    handle: Run,
+    body: StepIn,
+    batch: _Batch | None = None,
+    where: str | None = None,
+) -> StepOut:
     repo = state.repository
-    entity = f"Step {body.name!r}"
-    inputs = [convert.artifact(repo, a, entity) for a in body.inputs]
-    outputs = [convert.artifact(repo, a, entity) for a in body.outputs]
-    after = None if body.after is None else [state.runs.step(handle, a) for a in body.after]
+    entity = f"Step {body.name!r}" if where is None else f"{where} ({body.name!r})"
+
+    def artifact(a: ArtifactIn) -> Artifact | ArtifactRef:
+        earlier = batch.artifact(entity, a.iri) if batch is not None and a.iri else None
+        return earlier if earlier is not None else convert.artifact(repo, a, entity)
+
+    def previous(iri: str) -> Step:
+        return batch.step(entity, iri) if batch is not None else state.runs.step(handle, iri)
+
+    inputs = [artifact(a) for a in body.inputs]
+    outputs = [artifact(a) for a in body.outputs]
+    after = None if body.after is None else [previous(a) for a in body.after]
     step = handle.step(
         body.name,
         kind=body.kind,
@@ -143,7 +203,11 @@ def _record_step(state: ServerState, handle: Run, body: StepIn) -> StepOut:
         raise InvalidInput(entity, "error", body.error, "only a failed step has an error")
     else:
         step.__exit__(None, None, None)
-    state.runs.add_step(handle, step)
+    if batch is None:
+        state.runs.add_step(handle, step)
+    else:
+        batch.steps.append(step)
+        batch.artifacts.append({"inputs": used, "outputs": made})
     assert step.status is not None
     return StepOut(
         iri=step.iri.value,
@@ -183,12 +247,13 @@ def _experiment(repo: Repository, value: str) -> Any:
     return _resolve.require(repo, node, "experiment")
 
 
-def _run_out(run: Run) -> RunOut:
+def _run_out(run: Run, steps: list[StepOut] | None = None) -> RunOut:
     return RunOut(
         iri=run.iri.value,
         experiment=run.experiment.iri.value,
         status=run.status.value if run.status else "NotStarted",
         agent=run.agent.name if run.agent else None,
+        steps=steps or [],
     )
 
 

@@ -13,6 +13,10 @@ Everything on 127.0.0.1, load generator on the same machine, each phase bounded 
     the same run through ``kgrepo serve`` (embedded store, 1 worker): 4 requests per run
     (``POST /runs``, 2 × ``POST /runs/{run}/steps``, ``POST /runs/{run}/end``) from ``--clients``
     threads, each with its own keep-alive connection; runs/s and p50/p99 per request.
+``REST recording, whole runs`` and its baseline ``in-process-atomic``
+    the same run as an atomic run: in process ``exp.run(atomic=True)`` (one store write at the
+    end), over REST one ``POST /runs`` with the final ``status`` and both ``steps``. Both take
+    their turn in the same rounds as the two above.
 ``/sparql lineage query``
     the model-upstream query (``ontology/queries``-style, ``prov:wasGeneratedBy/prov:used``) for one
     model, from ``--clients`` threads, against ``kgrepo serve`` and against ``oxigraph serve
@@ -72,9 +76,9 @@ def step_body(i: int, n: int) -> dict[str, Any]:
     }
 
 
-def record_in_process(repo: kgrepo.Repository, i: int) -> None:
+def record_in_process(repo: kgrepo.Repository, i: int, atomic: bool = False) -> None:
     exp = repo.experiment("bench")
-    with exp.run(config={"seed": i}) as run:
+    with exp.run(config={"seed": i}, atomic=atomic) as run:
         for n in range(2):
             with run.step(
                 f"step-{n}", kind="train", executable=kgrepo.Executable("train.py", version="1.0")
@@ -363,6 +367,29 @@ def rest_recorder(
     return rest
 
 
+def rest_whole_recorder(
+    clients: list[httpx.Client], lock: threading.Lock, counter: Iterator[int]
+) -> Callable[[int, list[float]], int]:
+    """The same run as :func:`rest_recorder`, whole, in one request (an atomic run)."""
+
+    def whole(c: int, lat: list[float]) -> int:
+        with lock:
+            i = next(counter)
+        body = {
+            "experiment": "bench",
+            "config": {"seed": i},
+            "status": "Succeeded",
+            "steps": [step_body(i, n) for n in range(2)],
+        }
+        t = time.perf_counter()
+        r = clients[c].post("/api/v1/runs", json=body)
+        lat.append(time.perf_counter() - t)
+        r.raise_for_status()
+        return 1
+
+    return whole
+
+
 def remote_phase(seconds: float, n_clients: int, tmp: Path) -> dict[str, Any]:
     """REST recording through ``kgrepo serve --workers 2`` on a store kept in a real ``oxigraph
     serve --location`` (the shared-store deployment of issue 4)."""
@@ -492,13 +519,16 @@ def main() -> None:
         lock = threading.Lock()
         counter = iter(range(1, 10**9))
 
-        def in_process(c: int, lat: list[float]) -> int:
+        def in_process(c: int, lat: list[float], atomic: bool = False) -> int:
             with lock:
                 i = next(counter)
             t = time.perf_counter()
-            record_in_process(repo, i)
+            record_in_process(repo, i, atomic)
             lat.append(time.perf_counter() - t)
             return 1
+
+        def in_process_atomic(c: int, lat: list[float]) -> int:
+            return in_process(c, lat, atomic=True)
 
         # -- REST ---------------------------------------------------------------------------
         store = tmp / "served"
@@ -535,23 +565,37 @@ def main() -> None:
 
             rest = rest_recorder(clients, lock, counter)
             rest(0, [])  # warm-up
-            # The baseline and REST alternate in short rounds, so that a slower spell of this
-            # shared machine weighs on both alike (their ratio is the floor).
-            runs = in_runs = 0
-            elapsed = in_elapsed = 0.0
-            lat: list[float] = []
-            in_lat: list[float] = []
-            for _ in range(args.rounds):
-                n, round_lat, spent = timed_loop(args.seconds / args.rounds, 1, in_process)
-                in_runs, in_elapsed, in_lat = in_runs + n, in_elapsed + spent, in_lat + round_lat
-                n, round_lat, spent = timed_loop(args.seconds / args.rounds, args.clients, rest)
-                runs, elapsed, lat = runs + n, elapsed + spent, lat + round_lat
-            repo.close()
-            results["in_process"] = {
-                "runs_per_s": in_runs / in_elapsed,
-                "p50_ms": percentile(in_lat, 0.5) * 1e3,
+            whole = rest_whole_recorder(clients, lock, counter)
+            whole(0, [])
+            # The baselines and REST alternate in short rounds, so that a slower spell of this
+            # shared machine weighs on all alike (their ratios are the floor). Step by step: a
+            # run written as it happens, 4 requests; whole: an atomic run, 1 request.
+            phases: dict[str, tuple[Callable[[int, list[float]], int], int]] = {
+                "in_process": (in_process, 1),
+                "rest": (rest, args.clients),
+                "in_process_atomic": (in_process_atomic, 1),
+                "rest_whole": (whole, args.clients),
             }
-            print(f"in-process recording: {in_runs / in_elapsed:.1f} runs/s (1 thread)")
+            tally = {name: (0, 0.0, list[float]()) for name in phases}
+            for _ in range(args.rounds):
+                for name, (work, n_clients) in phases.items():
+                    n, round_lat, spent = timed_loop(args.seconds / args.rounds, n_clients, work)
+                    done_n, done_s, done_lat = tally[name]
+                    tally[name] = (done_n + n, done_s + spent, done_lat + round_lat)
+            repo.close()
+            for name in ("in_process", "in_process_atomic"):
+                n, spent, in_lat = tally[name]
+                results[name] = {"runs_per_s": n / spent, "p50_ms": percentile(in_lat, 0.5) * 1e3}
+                print(f"{name.replace('_', '-')} recording: {n / spent:.1f} runs/s (1 thread)")
+            runs, elapsed, lat = tally["rest"]
+            n, spent, whole_lat = tally["rest_whole"]
+            results["rest_whole"] = {
+                "runs_per_s": n / spent,
+                "p50_ms": percentile(whole_lat, 0.5) * 1e3,
+                "p99_ms": percentile(whole_lat, 0.99) * 1e3,
+                "requests": len(whole_lat),
+            }
+            print(f"REST recording, whole runs (1 request each): {results['rest_whole']}")
             # Mixed: the same recording with one client querying /sparql meanwhile, so that
             # (nearly) every query follows a write and re-forks its worker.
             mixed_lat: list[float] = []
@@ -687,6 +731,10 @@ def main() -> None:
         results["ratios"] = {
             "rest_over_in_process": results["rest"]["runs_per_s"]
             / results["in_process"]["runs_per_s"],
+            "rest_whole_over_in_process_atomic": results["rest_whole"]["runs_per_s"]
+            / results["in_process_atomic"]["runs_per_s"],
+            "rest_whole_over_in_process": results["rest_whole"]["runs_per_s"]
+            / results["in_process"]["runs_per_s"],
             "sparql_over_oxigraph": results["sparql_kgrepo"]["qps"]
             / results["sparql_oxigraph"]["qps"],
         }
@@ -714,6 +762,12 @@ def main() -> None:
                 )
                 results["ratios"]["rest_over_mlflow_with_inputs_and_models"] = (
                     results["rest"]["runs_per_s"] / full["runs_per_s"]
+                )
+                results["ratios"]["rest_whole_over_mlflow"] = (
+                    results["rest_whole"]["runs_per_s"] / m["runs_per_s"]
+                )
+                results["ratios"]["rest_whole_over_mlflow_with_inputs_and_models"] = (
+                    results["rest_whole"]["runs_per_s"] / full["runs_per_s"]
                 )
                 results["ratios"]["sparql_lineage_over_mlflow_search"] = (
                     results["sparql_kgrepo"]["qps"] / m["search"]["qps"]

@@ -35,8 +35,11 @@ class RemoteExperiment:
         workflow: Workflow | None = None,
         name: str | None = None,
         annotations: Mapping[str, Any] | None = None,
+        atomic: bool = False,
     ) -> RemoteRun:
-        """A new run; use it as a context manager (or call ``start``/``end``)."""
+        """A new run; use it as a context manager (or call ``start``/``end``). An ``atomic`` run
+        is sent whole, in one request, when it ends (see :meth:`kgrepo.Experiment.run`); its
+        ``iri`` and those of its steps and artifacts are set then."""
         if trigger is not None and not isinstance(trigger, Trigger):
             raise InvalidInput("Run", "trigger", trigger, "expected a kgrepo.Trigger")
         if workflow is not None and not isinstance(workflow, Workflow):
@@ -60,23 +63,30 @@ class RemoteExperiment:
                 "version": workflow.version,
                 "uri": workflow.uri,
             }
-        return RemoteRun(self, body)
+        return RemoteRun(self, body, atomic)
 
 
 class RemoteRun:
     """A run on a server (see :class:`kgrepo.Run`)."""
 
-    def __init__(self, experiment: RemoteExperiment, body: dict[str, Any]) -> None:
+    def __init__(
+        self, experiment: RemoteExperiment, body: dict[str, Any], atomic: bool = False
+    ) -> None:
         self.experiment = experiment
         self.client = experiment.client
         self._body = body
         self.iri: str | None = None
         self.status: Status | None = None
         self._last: RemoteStep | None = None
+        #: An atomic run's ended steps, sent with its end (None: each is sent as it ends).
+        self._pending: list[RemoteStep] | None = [] if atomic else None
 
     def start(self) -> RemoteRun:
         if self.status is not None:
             raise InvalidState(f"run <{self.iri}> has already started")
+        if self._pending is not None:
+            self.status = Status.RUNNING
+            return self
         out = self.client._call("POST", "/api/v1/runs", self._body)
         self.iri = out["iri"]
         self.status = Status(out["status"])
@@ -89,7 +99,19 @@ class RemoteRun:
         body: dict[str, Any] = {"status": status.value}
         if error is not None:
             body["error"] = f"{type(error).__qualname__}: {error}"[:4000]
+        if self._pending is not None:
+            self._send_whole(body)
+            return
         out = self.client._call("POST", f"/api/v1/runs/{_segment(self.iri)}/end", body)
+        self.status = Status(out["status"])
+
+    def _send_whole(self, end: dict[str, Any]) -> None:
+        assert self._pending is not None
+        steps = [step._body for step in self._pending]
+        out = self.client._call("POST", "/api/v1/runs", {**self._body, **end, "steps": steps})
+        self.iri = out["iri"]
+        for step, recorded in zip(self._pending, out["steps"], strict=True):
+            step._recorded(recorded)
         self.status = Status(out["status"])
 
     def __enter__(self) -> RemoteRun:
@@ -132,6 +154,8 @@ class RemoteRef:
     def __init__(self, artifact: Artifact | None, iri: str | None) -> None:
         self.artifact = artifact
         self.iri = iri
+        #: Where an atomic run's request names it until it is recorded: 'steps[i].outputs[j]'.
+        self.origin: str | None = None
 
     @property
     def name(self) -> str | None:
@@ -187,14 +211,28 @@ class RemoteStep:
         if exc is not None:
             self._body["status"] = "Failed"
             self._body["error"] = f"{type(exc).__qualname__}: {exc}"[:4000]
+        pending = self.run._pending
         for step in self._after:
-            if step.iri is None:
+            if step.iri is None and (pending is None or step not in pending):
                 raise InvalidState(f"step {step.name!r} (in after) has not been recorded")
         # Explicit: [the previous step] by default, [] for a parallel branch (or a first step).
-        self._body["after"] = [s.iri for s in self._after]
-        out = self.run.client._call(
-            "POST", f"/api/v1/runs/{_segment(self.run.iri)}/steps", self._body
-        )
+        if pending is None:
+            self._body["after"] = [s.iri for s in self._after]
+            out = self.run.client._call(
+                "POST", f"/api/v1/runs/{_segment(self.run.iri)}/steps", self._body
+            )
+            self._recorded(out)
+        else:
+            self._body["after"] = [f"steps[{pending.index(s)}]" for s in self._after]
+            for where, refs in (("inputs", self._inputs), ("outputs", self._outputs)):
+                for j, ref in enumerate(refs):
+                    ref.origin = ref.origin or f"steps[{len(pending)}].{where}[{j}]"
+            pending.append(self)
+            self.status = Status(self._body.get("status", "Succeeded"))
+        self.run._last = self
+
+    def _recorded(self, out: dict[str, Any]) -> None:
+        """Takes the IRIs the server gave this step and its artifacts."""
         self.iri = out["iri"]
         self.status = Status(out["status"])
         for refs, iris in (
@@ -204,7 +242,6 @@ class RemoteStep:
         ):
             for ref, iri in zip(refs, iris, strict=True):
                 ref.iri = iri
-        self.run._last = self
 
     def use(self, artifact: Artifact | ArtifactRef | RemoteRef) -> RemoteRef:
         """Records that this step consumed ``artifact``."""
@@ -332,9 +369,10 @@ def _artifact(artifact: Any, entity: str) -> dict[str, Any]:
     if isinstance(artifact, ArtifactRef):
         return {"iri": artifact.iri.value}
     if isinstance(artifact, RemoteRef):
-        if artifact.iri is None:
+        iri = artifact.iri or artifact.origin
+        if iri is None:
             raise InvalidInput(entity, "artifact", artifact, "not recorded yet (its step is open)")
-        return {"iri": artifact.iri}
+        return {"iri": iri}
     if not isinstance(artifact, Artifact):
         raise InvalidInput(entity, "artifact", artifact, "expected a kgrepo.Artifact")
     attributes = {

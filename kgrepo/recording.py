@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kgrepo import _sortkeys, _terms, environment, queries, reuse
-from kgrepo._describe import Triples
+from kgrepo._describe import Triple, Triples
 from kgrepo._vocab import KG, OWL, PROV, RDF, RDFS
 from kgrepo.artifacts import METRICS, Artifact, ArtifactRef
 from kgrepo.errors import InvalidInput, InvalidState, NotFound
@@ -54,14 +54,34 @@ class Experiment:
         agent: str | Agent | None = None,
         name: str | None = None,
         annotations: Mapping[str, Any] | None = None,
+        atomic: bool = False,
     ) -> Run:
         """A new run of this experiment; use it as a context manager (or call ``start``/``end``).
 
         ``trigger`` defaults to a manual trigger; ``agent`` (the person or program running it)
         defaults to the trigger's agent. ``config`` may nest mappings: ``{"opt": {"lr": 0.1}}`` is
         recorded as the setting ``opt.lr``.
+
+        A run is written as it happens: its start, each step as it ends, its end; a crash leaves
+        it marked running (:meth:`Repository.stale_runs`). An ``atomic`` run is checked the same
+        way but written once, when it ends, in one transaction: until then nobody sees it, and a
+        crash leaves nothing of it. Suits short runs and importing finished ones (it is what
+        ``POST /api/v1/runs`` with a ``status`` does); a step of an atomic run asking
+        :meth:`Step.already_done` sees earlier runs, not the steps of its own run.
+
+        >>> import kgrepo
+        >>> repo = kgrepo.Repository.in_memory()
+        >>> with repo.experiment("digits").run(atomic=True) as run:
+        ...     with run.step("fit") as step:
+        ...         model = step.produce(kgrepo.Model("svc"))
+        ...     repo.select("SELECT ?r WHERE { ?r a kg:Run }")
+        []
+        >>> repo.select("SELECT ?s WHERE { ?r a kg:Run ; kg:status ?s }")[0]["s"]
+        'https://w3id.org/kgrepo#Succeeded'
         """
-        return Run(self, trigger or Trigger.manual(), config, workflow, agent, name, annotations)
+        return Run(
+            self, trigger or Trigger.manual(), config, workflow, agent, name, annotations, atomic
+        )
 
     def __repr__(self) -> str:
         return f"Experiment({self.name!r}, iri={self.iri.value!r})"
@@ -79,6 +99,7 @@ class Run:
         agent: str | Agent | None,
         name: str | None,
         annotations: Mapping[str, Any] | None,
+        atomic: bool = False,
     ) -> None:
         self.experiment = experiment
         self.repository = experiment.repository
@@ -106,6 +127,8 @@ class Run:
         #: Steps recorded before this handle existed, by IRI (filled by :meth:`_resume`).
         self._recorded: dict[str, Step] = {}
         self._lock = threading.Lock()
+        #: An atomic run's writes, checked and waiting for its end (None: written as they come).
+        self._staged: list[tuple[list[Quad], list[Triple]]] | None = [] if atomic else None
 
     @classmethod
     def _resume(cls, repository: Repository, iri: str | NamedNode) -> Run:
@@ -228,8 +251,7 @@ class Run:
         if code is not None:
             t.add(run, KG.codeVersion, Literal(code.commit))
             t.add(run, KG.codeRepository, Literal(code.repository))
-        extra = repo._environment_quads(env)
-        repo._write(run, t, extra=extra)
+        self._write(t, repo._environment_quads(env))
         self._start = t
         self.status = Status.RUNNING
         return self
@@ -246,8 +268,31 @@ class Run:
             _error(t, self.iri, error)
             assert self._start is not None
             remove = [Quad(self.iri, KG.status, Status.RUNNING.iri, self.iri)]
-            self.repository._replace(self.iri, remove, t, context=self._start)
+            if self._staged is None:
+                self.repository._replace(self.iri, remove, t, context=self._start)
+            else:
+                self.repository._validate_replacement(remove, t, self._start)
+                self._commit_staged(remove, t)
             self.status = status
+
+    def _write(self, t: Triples, extra: list[Quad] | None = None, validated: bool = False) -> None:
+        """Writes ``t`` into the run's graph now, or stages it if the run is atomic."""
+        if self._staged is None:
+            self.repository._write(self.iri, t, extra, validated=validated)
+        else:
+            self._staged.append(self.repository._prepare(self.iri, t, extra, validated=validated))
+
+    def _commit_staged(self, remove: list[Quad], end: Triples) -> None:
+        """An atomic run's end: everything it staged, minus ``remove`` (the running status, staged
+        with the start), plus ``end``, in one write. A shared statement staged by two steps is
+        written twice, which adds it once."""
+        assert self._staged is not None
+        (start, _), *steps = self._staged
+        quads = [q for q in start if q not in remove]
+        quads += [q for staged, _ in steps for q in staged] + end.quads(self.iri)
+        shared = [x for _, staged in self._staged for x in staged]
+        self.repository._commit(quads, shared)
+        self._staged = []
 
     def __enter__(self) -> Run:
         return self.start()
@@ -552,7 +597,7 @@ class Step:
             self._repo._validate(t.shared)
             # What use/produce/set_params/log_metric added was validated when they were called.
             t.merge(self._t)
-            self._repo._write(run.iri, t, validated=True)
+            run._write(t, validated=True)
             self.status = status
             run._last_ended = self
 

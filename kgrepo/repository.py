@@ -406,12 +406,27 @@ class Repository:
     ) -> None:
         """Validates ``t`` and writes it into ``graph``, its shared statements that the store does
         not hold yet into the entity graph, and ``extra``, in one atomic call."""
+        self._commit(*self._prepare(graph, t, extra, validated=validated))
+
+    def _prepare(
+        self,
+        graph: NamedNode,
+        t: Triples,
+        extra: list[Quad] | None = None,
+        *,
+        validated: bool = False,
+    ) -> tuple[list[Quad], list[Triple]]:
+        """What :meth:`_write` would write (validated), and the shared statements among it; an
+        atomic run collects these and commits them all at its end."""
         if not validated:
             self._validate(t)
             self._validate(t.shared)
         shared = self._new_shared(t)
         entities = [Quad(s, p, o, self._entities) for s, p, o in shared]  # type: ignore[arg-type]
-        self.store.extend(t.quads(graph) + entities + (extra or []))
+        return t.quads(graph) + entities + (extra or []), shared
+
+    def _commit(self, quads: list[Quad], shared: list[Triple]) -> None:
+        self.store.extend(quads)
         self._known_shared.update(shared)
 
     def _new_shared(self, t: Triples) -> list[Triple]:
@@ -428,14 +443,16 @@ class Repository:
 
     def _replace(self, graph: NamedNode, remove: list[Quad], t: Triples, context: Triples) -> None:
         """Validates ``context`` minus ``remove`` plus ``t``, then swaps in one atomic call."""
+        self._validate_replacement(remove, t, context)
+        self.store.replace(remove, t.quads(graph))
+
+    def _validate_replacement(self, remove: list[Quad], t: Triples, context: Triples) -> None:
         removed = {(q.subject, q.predicate, q.object) for q in remove}
-        whole = context.items.copy()
-        whole = [x for x in whole if x not in removed] + t.items
+        whole = [x for x in context.items if x not in removed] + t.items
         merged = self._describer.triples()
         merged.items = whole
         merged.types = context.types
         self._validate(merged)
-        self.store.replace(remove, t.quads(graph))
 
     def _environment_quads(self, env: Environment) -> list[Quad]:
         """The environment's description, unless the store already has it."""

@@ -89,13 +89,14 @@ import json, sys
 import httpx
 import kgrepo
 url, token, who, runs, steps = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:6])
+atomic = sys.argv[6:] == ["atomic"]
 acked = []
 client = kgrepo.Client(url, token=token)
 fresh = httpx.Limits(max_keepalive_connections=0)
 client._http = httpx.Client(base_url=url, headers=client._http.headers, timeout=30, limits=fresh)
-exp = client.experiment("shared-" + who)
+exp = client.experiment(("atomic-" if atomic else "shared-") + who)
 for r in range(runs):
-    with exp.run(config={"client": who, "run": r}) as run:
+    with exp.run(config={"client": who, "run": r}, atomic=atomic) as run:
         data = kgrepo.Dataset(f"{who}-{r}-raw", digest=f"sha256:{who}{r}")
         for s in range(steps):
             with run.step(f"step-{s}") as step:
@@ -117,8 +118,9 @@ WHERE {
 } GROUP BY ?run ?status"""
 
 
-def test_concurrent_clients_on_two_workers(deployment: Deployment) -> None:
-    counts = (str(RUNS), str(STEPS))
+def _record_concurrently(deployment: Deployment, *options: str) -> list[str]:
+    """Runs CLIENTS client processes at once; the runs they say the server acknowledged."""
+    counts = (str(RUNS), str(STEPS), *options)
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _CLIENT, deployment.url, deployment.writer, str(i), *counts],
@@ -139,22 +141,37 @@ def test_concurrent_clients_on_two_workers(deployment: Deployment) -> None:
                 proc.kill()
                 proc.communicate()
     assert len(set(acked)) == CLIENTS * RUNS
+    return acked
 
+
+def _check_complete(repo: kgrepo.Repository, acked: list[str]) -> None:
+    for iri in acked:
+        rows = repo.select(_RUN, run=iri)
+        assert len(rows) == 1, (iri, rows)  # one status, ended once
+        row = rows[0]
+        assert row["status"].endswith("#Succeeded")
+        assert row["ends"] == 1
+        # Each step produced a dataset and a metric; steps 2.. follow the one before.
+        assert (row["steps"], row["outputs"], row["links"]) == (STEPS, 2 * STEPS, STEPS - 1)
+    running = repo.select("SELECT ?r WHERE { ?r kg:status kg:Running }")
+    assert running == []
+
+
+def test_concurrent_clients_on_two_workers(deployment: Deployment) -> None:
+    acked = _record_concurrently(deployment)
     with kgrepo.Repository.connect(deployment.store) as repo:
-        for iri in acked:
-            rows = repo.select(_RUN, run=iri)
-            assert len(rows) == 1, (iri, rows)  # one status, ended once
-            row = rows[0]
-            assert row["status"].endswith("#Succeeded")
-            assert row["ends"] == 1
-            # Each step produced a dataset and a metric; steps 2.. follow the one before.
-            assert (row["steps"], row["outputs"], row["links"]) == (STEPS, 2 * STEPS, STEPS - 1)
-        running = repo.select("SELECT ?r WHERE { ?r kg:status kg:Running }")
-        assert running == []
+        _check_complete(repo, acked)
         # Both workers recorded: the runs' pids are the two workers, and at least one run was
         # started by one worker and continued by the other (the client connects afresh each time).
         pids = {r["pid"] for r in repo.select("SELECT DISTINCT ?pid WHERE { ?r kg:pid ?pid }")}
         assert pids <= deployment.pids and len(pids) == 2
+
+
+def test_concurrent_atomic_runs_on_two_workers(deployment: Deployment) -> None:
+    """The same runs, each sent whole in one request (``run(atomic=True)``)."""
+    acked = _record_concurrently(deployment, "atomic")
+    with kgrepo.Repository.connect(deployment.store) as repo:
+        _check_complete(repo, acked)
 
 
 def test_sparql_through_the_remote_store(deployment: Deployment) -> None:
