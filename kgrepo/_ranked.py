@@ -2,13 +2,14 @@
 
 With every metric of an artifact, kgrepo writes an order-preserving key of its value
 (:mod:`kgrepo._sortkeys`). On a store whose index yields a bound predicate's rows in object order
-(``store.index_ordered``: Oxigraph on disk), the scan of ``<measure>#ascending`` (or
-``#descending``) lists the artifacts best first without sorting anything, and a page reads only the
-rows before it and its own. The query checks the kind row by row without breaking the order, and
-each artifact is kept at its first row, which carries its best key (the smallest ascending, the
-largest descending), as the general path's MIN/MAX does: kgrepo drops the later rows itself when
-it reads from the start (a first page, or a page by offset), and the query drops them for a page
-by cursor, which starts inside the order.
+(``store.index_ordered``: Oxigraph on disk), the scan of ``<measure>#ascending/<Kind>`` (or
+``#descending/<Kind>``) lists the artifacts of the kind best first without sorting anything or
+checking any kind, and a page reads only the rows before it and its own; a kind with sub-kinds
+merges the scans of each (every artifact is in the scan of its own kind only). Each artifact is
+kept at its first row, which carries its best key (the smallest ascending, the largest
+descending), as the general path's MIN/MAX does: kgrepo drops the later rows itself when it reads
+from the start (a first page, or a page by offset), and the query drops them for a page by
+cursor, which starts inside the order.
 
 The answer is the general path's (:mod:`kgrepo.listing`): ties by IRI, artifacts without the
 metric last. When the page reaches those (the scan ends before the page is full), or the store
@@ -17,9 +18,11 @@ does not scan in order, :func:`page` returns ``None`` and the listing takes the 
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from pyoxigraph import Literal, NamedNode, QueryBoolean
+from pyoxigraph import Literal, NamedNode
 
 from kgrepo import _sortkeys, _terms, queries
 from kgrepo.artifacts import ArtifactKind
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
     from kgrepo.repository import Repository
 
 Row = tuple[str, Term | None]
+#: A scan's row: (sort key, artifact IRI).
+Row2 = tuple[str, str]
 
 
 def page(
@@ -51,29 +56,23 @@ def page(
         or not _sortkeys.indexed(repo)
     ):
         return None
-    sort_by = _sortkeys.predicate(measure, descending=descending)
     after = None
     start = ""
     if last is not None:
         assert last[0] is not None
         start = _sortkeys.key(_number(last[0]), descending=descending)
         after = (start, last[1])
-    if last is None:
-        rows = repo.query(queries.text("list-sort-scan-start"), sortBy=sort_by, kind=kind.iri)
-    else:
-        rows = repo.query(
-            queries.text("list-sort-scan"),
-            sortBy=sort_by,
-            kind=kind.iri,
-            **{"from": Literal(start)},
-        )
+    sort_by = [
+        _sortkeys.predicate(measure, k, descending=descending) for k in repo.kinds() if k.is_a(kind)
+    ]
+    scans = [_scan(repo, predicate, start, last is None) for predicate in sort_by]
+    rows = scans[0] if len(scans) == 1 else heapq.merge(*scans)
     chosen: list[str] = []
     more = False
     seen: set[str] = set()  # read from the start, an artifact's first key is its best
     group: set[str] = set()  # one key's artifacts (an artifact may be in several run graphs)
     group_key = ""
-    for row in rows:
-        iri, key = row["artifact"].value, row["key"].value
+    for key, iri in rows:
         if group and key != group_key:
             skip = _take(sorted(group), group_key, after, skip, chosen)
             seen |= group
@@ -87,7 +86,9 @@ def page(
     else:
         skip = _take(sorted(group), group_key, after, skip, chosen)
         more = len(chosen) > limit
-        if not more and _any_without_key(repo, kind, sort_by):
+        # A page by cursor starts inside the order: it has not seen every keyed artifact.
+        keyed = len(seen | group) if last is None else _count(repo, "count-keyed", sortBy=sort_by)
+        if not more and _count(repo, "count-kind", kind=kind.iri) > keyed:
             if len(chosen) < limit:
                 return None  # the page reaches the artifacts without this metric
             more = True
@@ -114,10 +115,24 @@ def _take(
     return skip
 
 
-def _any_without_key(repo: Repository, kind: ArtifactKind, sort_by: NamedNode) -> bool:
-    result = repo.query(queries.text("list-without-key"), kind=kind.iri, sortBy=sort_by)
-    assert isinstance(result, QueryBoolean)
-    return bool(result)
+def _scan(repo: Repository, sort_by: NamedNode, start: str, whole: bool) -> Iterator[Row2]:
+    """(key, IRI) rows of one sort-key predicate in key order: all of them (``whole``: the
+    caller keeps each artifact's first row), or from the key ``start`` on, each artifact once at
+    its best key."""
+    if whole:
+        rows = repo.query(queries.text("list-sort-scan-start"), sortBy=sort_by)
+    else:
+        rows = repo.query(
+            queries.text("list-sort-scan"), sortBy=sort_by, **{"from": Literal(start)}
+        )
+    for row in rows:
+        yield row["key"].value, row["artifact"].value
+
+
+def _count(repo: Repository, query: str, **bindings: Any) -> int:
+    """The count ``query`` (``count-kind`` or ``count-keyed``) answers: more artifacts of the kind
+    than keyed ones means some have no value of the measure (they are listed after the others)."""
+    return int(repo.select(queries.text(query), **bindings)[0]["n"])
 
 
 def _values(

@@ -185,6 +185,8 @@ class KG:
     signature: Final = NamedNode("https://w3id.org/kgrepo#signature")
     # datatype property
     sortKey: Final = NamedNode("https://w3id.org/kgrepo#sortKey")
+    # datatype property
+    sortKeyFormat: Final = NamedNode("https://w3id.org/kgrepo#sortKeyFormat")
     # object property
     status: Final = NamedNode("https://w3id.org/kgrepo#status")
     # datatype property

@@ -481,7 +481,7 @@ class Step:
             t.add(iri, KG.evaluates, of.iri)
             if scope is None:  # a scoped metric (one class, one slice) does not rank the artifact
                 for descending in (False, True):
-                    sort_by = _sortkeys.predicate(measure, descending=descending)
+                    sort_by = _sortkeys.predicate(measure, of.kind, descending=descending)
                     t.shared.add(sort_by, RDF.type, OWL.DatatypeProperty)
                     t.shared.add(sort_by, RDFS.subPropertyOf, KG.sortKey)
                     t.add(

@@ -150,12 +150,14 @@ def test_sort_keys_are_not_fields_of_an_artifact(repo: kgrepo.Repository) -> Non
     assert all(set(item.attributes) <= {"framework", "algorithm"} for item in page.items)
 
 
-def _strip_sort_keys(repo: kgrepo.Repository) -> None:
-    """Makes the repository look recorded before sort keys existed."""
+def _strip_sort_keys(repo: kgrepo.Repository, *, keep_format_1_marker: bool = False) -> None:
+    """Makes the repository look recorded before sort keys existed (or, keeping the first
+    format's marker, recorded with keys of that format: they are not used, so none is needed)."""
+    marker = "" if keep_format_1_marker else "DELETE WHERE { GRAPH ?g { ?s kg:hasSortKeys ?v } } ;"
     repo.store.update(
         "DELETE { GRAPH ?g { ?a ?p ?k } } WHERE { ?p rdfs:subPropertyOf kg:sortKey . "
         "GRAPH ?g { ?a ?p ?k } } ;"
-        "DELETE WHERE { GRAPH ?g { ?s kg:hasSortKeys ?v } }"
+        f"{marker} DELETE WHERE {{ GRAPH ?g {{ ?s kg:sortKeyFormat ?v }} }}"
     )
 
 
@@ -186,3 +188,25 @@ def test_imported_data_without_sort_keys_is_indexed(tmp_path: Path) -> None:
         assert _pages(target, "Model", False, 9) == expected
         accuracy = NamedNode(target.base + "measure/accuracy")
         assert _ranked.page(target, target.kind("Model"), accuracy, False, 0, None, 5) is not None
+
+
+def test_keys_of_the_first_format_are_indexed_again_when_opened(tmp_path: Path) -> None:
+    """A repository marked `kg:hasSortKeys true` without `kg:sortKeyFormat 2` has keys per
+    measure only (no kind in the predicate): opening it writes the keys of the current format."""
+    path = tmp_path / "store"
+    with kgrepo.Repository.open(path) as repo:
+        _record(repo, seed=4)
+        expected = {kind: _pages(repo, kind, False, 7) for kind in ("Model", "TunedModel")}
+        _strip_sort_keys(repo, keep_format_1_marker=True)
+        assert not _sortkeys.indexed(repo)
+    with kgrepo.Repository.open(path) as repo:
+        assert _sortkeys.indexed(repo)
+        keys = repo.select(
+            "SELECT DISTINCT ?p WHERE { ?a ?p ?k . ?p rdfs:subPropertyOf kg:sortKey }"
+        )
+        assert {row["p"].rsplit("#", 1)[1] for row in keys} == {
+            f"{direction}/{kind}"
+            for direction in ("ascending", "descending")
+            for kind in ("Model", "TunedModel", "Dataset")
+        }
+        assert {kind: _pages(repo, kind, False, 7) for kind in expected} == expected
