@@ -40,21 +40,25 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import defaultdict, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from pyoxigraph import BlankNode, NamedNode, Quad
 
+from kgrepo import queries
 from kgrepo._lineage_records import StepRecord, read_steps
 from kgrepo._vocab import KG, RDFS
 from kgrepo.results import ArtifactInfo
 
 if TYPE_CHECKING:
+    from kgrepo._bind import Value
     from kgrepo.repository import Repository
+    from kgrepo.store import QueryResult
 
 Direction = Literal["upstream", "downstream"]
 Links = dict[str, set[str]]
+Table = dict[str, tuple[str, ...]]
 
 #: Questions that found records missing this many times in a row read them holding the lock.
 _ROUNDS = 3
@@ -76,7 +80,10 @@ _LINKED_BY: dict[NamedNode, tuple[NamedNode, ...]] = {
 
 
 class Matcher(Protocol):
-    """What the index needs of its store: the quads matching a pattern, in any graph."""
+    """What the index needs of its store: the quads matching a pattern, in any graph, and
+    queries."""
+
+    def query(self, text: str, bindings: Mapping[str, Value] | None = None) -> QueryResult: ...
 
     def match(
         self,
@@ -98,7 +105,12 @@ class Walk:
     artifacts: dict[str, ArtifactInfo]
 
 
-def levels(root: str, following: Links, onward: Links, depth: int | None) -> dict[str, int]:
+def levels(
+    root: str,
+    following: Mapping[str, Collection[str]],
+    onward: Mapping[str, Collection[str]],
+    depth: int | None,
+) -> dict[str, int]:
     """Breadth-first depth of each execution from the root (1 = next to it); cycles stop."""
     found: dict[str, int] = {}
     queue = deque([(root, 0)])
@@ -119,43 +131,62 @@ def levels(root: str, following: Links, onward: Links, depth: int | None) -> dic
 
 
 class _Edges:
-    """``kg:generatedBy`` and ``kg:used`` in both directions (IRIs as shared strings)."""
+    """``kg:generatedBy`` and ``kg:used`` in both directions. Tuples, not sets, and every IRI
+    kept once: at 10,000 runs sets took 68 MB, most of them holding one member."""
 
     def __init__(self) -> None:
-        self.generated_by: Links = defaultdict(set)  # artifact -> executions
-        self.outputs: Links = defaultdict(set)  # execution -> artifacts
-        self.used: Links = defaultdict(set)  # execution -> artifacts
-        self.used_by: Links = defaultdict(set)  # artifact -> executions
+        self.generated_by: Table = {}  # artifact -> executions
+        self.outputs: Table = {}  # execution -> artifacts
+        self.used: Table = {}  # execution -> artifacts
+        self.used_by: Table = {}  # artifact -> executions
         self._names: dict[str, str] = {}
 
     def add(self, predicate: NamedNode, subject: str, object: str) -> None:
         s = self._names.setdefault(subject, subject)
         o = self._names.setdefault(object, object)
-        if predicate == KG.generatedBy:
-            self.generated_by[s].add(o)
-            self.outputs[o].add(s)
-        else:
-            self.used[s].add(o)
-            self.used_by[o].add(s)
+        forward, backward = self._tables(predicate)
+        _link(forward, s, o)
+        _link(backward, o, s)
+
+    def fill(self, predicate: NamedNode, pairs: Iterable[tuple[str, str]]) -> None:
+        """Adds many edges at once (one by one, a dataset used by thousands of executions would
+        copy its tuple thousands of times)."""
+        forward: dict[str, list[str]] = defaultdict(list)
+        backward: dict[str, list[str]] = defaultdict(list)
+        names = self._names
+        for subject, object in pairs:
+            s = names.setdefault(subject, subject)
+            o = names.setdefault(object, object)
+            forward[s].append(o)
+            backward[o].append(s)
+        for table, lists in zip(self._tables(predicate), (forward, backward), strict=True):
+            for key, values in lists.items():
+                have = table.get(key)
+                if have is None and len(values) == 1:  # most keys: one generator, one input…
+                    table[key] = (values[0],)
+                else:
+                    table[key] = tuple(dict.fromkeys((*(have or ()), *values)))
 
     def remove(self, predicate: NamedNode, subject: str, object: str) -> None:
+        forward, backward = self._tables(predicate)
+        _unlink(forward, subject, object)
+        _unlink(backward, object, subject)
+
+    def _tables(self, predicate: NamedNode) -> tuple[Table, Table]:
         if predicate == KG.generatedBy:
-            self.generated_by[subject].discard(object)
-            self.outputs[object].discard(subject)
-        else:
-            self.used[subject].discard(object)
-            self.used_by[object].discard(subject)
+            return self.generated_by, self.outputs
+        return self.used, self.used_by
 
     def walk(
         self, root: str, direction: Direction, depth: int | None
     ) -> tuple[dict[str, int], Links, Links]:
-        """Levels, inputs and outputs as ``lineage-<direction>-edges.rq`` and
-        :func:`levels` give them: the closure is walked whole (the depth limit only cuts
-        levels), the side facing the root keeps only the closure's members."""
-        back, forth = (
-            (self.generated_by, self.used)
+        """Levels, inputs and outputs as ``lineage-<direction>-edges.rq`` and :func:`levels` give
+        them: the closure is walked whole (the depth limit only cuts levels); the side of each
+        execution facing the root keeps only the closure's members."""
+        back, forth, near = (
+            (self.generated_by, self.used, self.outputs)
             if direction == "upstream"
-            else (self.used_by, self.outputs)
+            else (self.used_by, self.outputs, self.used)
         )
         closure, todo = {root}, [root]
         while todo:
@@ -164,14 +195,25 @@ class _Edges:
                     if nxt not in closure:
                         closure.add(nxt)
                         todo.append(nxt)
-        following = {a: back[a] for a in closure if back.get(a)}
-        executions = {e for es in following.values() for e in es}
-        near = self.outputs if direction == "upstream" else self.used
-        facing = {e: near.get(e, set()) & closure for e in executions}
-        away = {e: set(forth.get(e, ())) for e in executions}
-        ins, outs = (away, facing) if direction == "upstream" else (facing, away)
-        found = levels(root, following, ins if direction == "upstream" else outs, depth)
-        return found, {e: ins[e] for e in found}, {e: outs[e] for e in found}
+        following = {a: back[a] for a in closure if a in back}
+        found = levels(root, following, forth, depth)
+        facing = {e: closure.intersection(near.get(e, ())) for e in found}
+        away = {e: set(forth.get(e, ())) for e in found}
+        return (found, away, facing) if direction == "upstream" else (found, facing, away)
+
+
+def _link(table: Table, key: str, value: str) -> None:
+    have = table.get(key, ())
+    if value not in have:
+        table[key] = (*have, value)
+
+
+def _unlink(table: Table, key: str, value: str) -> None:
+    rest = tuple(v for v in table.get(key, ()) if v != value)
+    if rest:
+        table[key] = rest
+    else:
+        table.pop(key, None)
 
 
 @dataclasses.dataclass
@@ -359,14 +401,18 @@ class LineageIndex:
                     self._artifacts[iri] = info
 
     def _build(self) -> _Edges | None:
+        """The edges, read with a query per predicate (faster than reading the quads: a query
+        does not read the graph names)."""
         edges = _Edges()
+        text = queries.text("lineage-index-edges")
         for predicate in (KG.generatedBy, KG.used):
-            for quad in self._store.match(None, predicate, None):
-                s, o = quad.subject, quad.object
+            pairs = []
+            for s, o in self._store.query(text, {"predicate": predicate}):  # type: ignore[union-attr]
                 if not (isinstance(s, NamedNode) and isinstance(o, NamedNode)):
                     self._exotic = True
                     return None
-                edges.add(predicate, s.value, o.value)
+                pairs.append((s.value, o.value))
+            edges.fill(predicate, pairs)
         return edges
 
 
