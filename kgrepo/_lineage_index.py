@@ -10,14 +10,13 @@ store can keep, exactly:
 - **records**: each execution's :class:`~kgrepo._lineage_records.StepRecord` and each artifact's
   :class:`~kgrepo.results.ArtifactInfo`, read with the named queries on a miss and cached.
 
-A record is dropped when a write adds or removes a statement about a node it was read from: the
-queries read only statements *about* those nodes (the node as subject), except ``?run
-kg:hasExecution ?execution``, so a written quad touches its subject, and the object of
-``kg:hasExecution``. A node the queries reached but could not read whole (a setting without a
-parameter label, say) returned no row: a later statement completing it is found by looking up
-who links to it (:data:`_LINKED_BY`). Artifact records also depend on the known kinds (an artifact's
-kind is the most specific known one). A SPARQL update or a load may change anything: they drop the
-whole index.
+A record is dropped when a write adds or removes a statement about a node it was read from, or
+reached without reading it whole (``StepRecord.depends``): the queries read only statements
+*about* those nodes (the node as subject), except ``?run kg:hasExecution ?execution``, so a
+written quad touches its subject, and the object of ``kg:hasExecution``. That costs no lookup: a
+write under recording load drops only the records of what it writes about. Artifact records also
+depend on the known kinds (an artifact's kind is the most specific known one). A SPARQL update or a
+load may change anything: they drop the whole index.
 
 A remote store has no index: other processes write there.
 
@@ -48,7 +47,7 @@ from pyoxigraph import BlankNode, NamedNode, Quad
 
 from kgrepo import queries
 from kgrepo._lineage_records import StepRecord, read_steps
-from kgrepo._vocab import KG, RDFS
+from kgrepo._vocab import KG
 from kgrepo.results import ArtifactInfo
 
 if TYPE_CHECKING:
@@ -63,25 +62,10 @@ Table = dict[str, tuple[str, ...]]
 #: Questions that found records missing this many times in a row read them holding the lock.
 _ROUNDS = 3
 
-#: Statements about a node a record may have reached without reading it (it returned no row), and
-#: the links through which records reach such a node (setting -> parameter goes one more step up).
-_LINKED_BY: dict[NamedNode, tuple[NamedNode, ...]] = {
-    RDFS.label: (KG.executes, KG.attributedTo, KG.parameter),
-    KG.version: (KG.executes,),
-    KG.digest: (KG.executes,),
-    KG.uri: (KG.executes,),
-    KG.cause: (KG.triggeredBy,),
-    KG.attributedTo: (KG.triggeredBy,),
-    KG.reason: (KG.triggeredBy,),
-    KG.concerns: (KG.triggeredBy,),
-    KG.parameter: (KG.hasSetting,),
-    KG.value: (KG.hasSetting,),
-}
-
 
 class Matcher(Protocol):
-    """What the index needs of its store: the quads matching a pattern, in any graph, and
-    queries."""
+    """What the index needs of its store: queries, and the quads matching a pattern in any
+    graph."""
 
     def query(self, text: str, bindings: Mapping[str, Value] | None = None) -> QueryResult: ...
 
@@ -216,7 +200,7 @@ def _unlink(table: Table, key: str, value: str) -> None:
         table.pop(key, None)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)  # each reader is itself: list.remove must find this one
 class _Reader:
     """A question reading records without the lock: what writes touched meanwhile."""
 
@@ -290,7 +274,6 @@ class LineageIndex:
             return
         touched = {_key(q.subject) for q in (*removed, *added)}
         touched.update(_key(q.object) for q in (*removed, *added) if q.predicate == KG.hasExecution)
-        touched.update(self._reached(added, touched))
         for node in touched:
             self._artifacts.pop(node, None)
             for execution in self._readers_of.pop(node, ()):
@@ -299,29 +282,6 @@ class LineageIndex:
                     self._readers_of.get(other, set()).discard(execution)
         for reader in self._readers:
             reader.touched |= touched
-
-    def _reached(self, added: Sequence[Quad], touched: set[str]) -> set[str]:
-        """Nodes whose records may have reached, without reading it, a node ``added`` describes
-        (see :data:`_LINKED_BY`): found by asking the store who links to it."""
-        if not (self._steps or self._readers):
-            return set()
-        out: set[str] = set()
-        asked: set[tuple[str, NamedNode]] = set()
-        for quad in added:
-            node = quad.subject
-            if quad.predicate not in _LINKED_BY or _key(node) in self._readers_of:
-                continue
-            for link in _LINKED_BY[quad.predicate]:
-                if (_key(node), link) in asked or not isinstance(node, NamedNode | BlankNode):
-                    continue
-                asked.add((_key(node), link))
-                for parent in (q.subject for q in self._store.match(None, link, node)):
-                    out.add(_key(parent))
-                    if link == KG.parameter and isinstance(parent, NamedNode | BlankNode):
-                        out.update(
-                            _key(q.subject) for q in self._store.match(None, KG.hasSetting, parent)
-                        )
-        return out - touched
 
     # -- questions ---------------------------------------------------------------------------------
     def walk(

@@ -217,4 +217,6 @@ class OxigraphStore:
         """Flushes and closes the store; closing again does nothing."""
         if self._handle is not None:
             self.flush()
+            with self._index.writing():
+                self._index.clear()  # its memory back; a closed store answers nothing
             self._handle = None
