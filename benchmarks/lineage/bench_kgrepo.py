@@ -16,8 +16,9 @@ timed twice where possible:
 
 p50/p99 over ``--reps`` timed calls after 3 warm-up calls, each question bounded by ``--budget``
 seconds. Before them, ``cold`` times the first lineage calls after opening (the lineage index is
-built by the first, see ``kgrepo/_lineage_index.py``) and the process's RSS before and after. Also checks the answers against what the generator planned (e.g. the number of
-descendants) and writes everything as JSON.
+built by the first, see ``kgrepo/_lineage_index.py``) and the process's RSS before and after.
+Also checks the answers against what the generator planned (e.g. the number of descendants) and
+writes everything as JSON.
 """
 
 from __future__ import annotations
