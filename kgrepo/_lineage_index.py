@@ -167,10 +167,10 @@ class _Edges:
         """Levels, inputs and outputs as ``lineage-<direction>-edges.rq`` and :func:`levels` give
         them: the closure is walked whole (the depth limit only cuts levels); the side of each
         execution facing the root keeps only the closure's members."""
-        back, forth, near = (
-            (self.generated_by, self.used, self.outputs)
+        back, forth = (
+            (self.generated_by, self.used)
             if direction == "upstream"
-            else (self.used_by, self.outputs, self.used)
+            else (self.used_by, self.outputs)
         )
         closure, todo = {root}, [root]
         while todo:
@@ -181,7 +181,11 @@ class _Edges:
                         todo.append(nxt)
         following = {a: back[a] for a in closure if a in back}
         found = levels(root, following, forth, depth)
-        facing = {e: closure.intersection(near.get(e, ())) for e in found}
+        facing: Links = {e: set() for e in found}
+        for artifact, executions in following.items():  # not near[e] & closure: near may be long
+            for e in executions:
+                if e in facing:
+                    facing[e].add(artifact)
         away = {e: set(forth.get(e, ())) for e in found}
         return (found, away, facing) if direction == "upstream" else (found, facing, away)
 
