@@ -124,6 +124,9 @@ class OxigraphStore:
 
     def extend(self, quads: Sequence[Quad]) -> None:
         """Adds the quads in one transaction."""
+        quads = (
+            quads if isinstance(quads, list | tuple) else list(quads)
+        )  # the index reads them too
         with self._index.writing():
             self._store.extend(quads)
             self._index.added(quads)
