@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,10 +26,12 @@ from pyoxigraph import Literal as RdfLiteral
 from pyoxigraph import NamedNode
 
 from kgrepo import _resolve, _terms, queries
+from kgrepo._lineage_index import Walk, levels
+from kgrepo._lineage_records import StepRecord, read_steps
 from kgrepo._vocab import KG, RDFS
 from kgrepo.errors import InvalidInput
 from kgrepo.history import read_artifacts
-from kgrepo.records import Cause, Status
+from kgrepo.records import Status
 from kgrepo.results import ArtifactInfo, ExecutableInfo, Result, TriggerInfo
 
 if TYPE_CHECKING:
@@ -106,8 +108,15 @@ def downstream(repo: Repository, artifact: object, depth: int | None = None) -> 
 
 
 def _lineage(
-    repo: Repository, artifact: object, direction: Direction, depth: int | None
+    repo: Repository,
+    artifact: object,
+    direction: Direction,
+    depth: int | None,
+    *,
+    indexed: bool = True,
 ) -> Lineage:
+    """The lineage from the store's index (:mod:`kgrepo._lineage_index`) when it has one and
+    ``indexed``, else from the queries: the same answer either way."""
     if depth is not None and (
         isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= MAX_DEPTH
     ):
@@ -115,6 +124,19 @@ def _lineage(
             "Lineage", "depth", depth, f"must be an integer from 0 to {MAX_DEPTH}, or None for all"
         )
     root = _resolve.require(repo, artifact, "artifact")
+    index = repo.store.lineage_index if indexed else None
+    walk = index.walk(repo, root.value, direction, depth) if index is not None else None
+    if walk is None:
+        walk = _queried(repo, root, direction, depth)
+    steps = [
+        _step(walk.steps[e], level, walk.ins[e], walk.outs[e]) for e, level in walk.levels.items()
+    ]
+    steps.sort(key=lambda s: (s.depth, s.started, s.iri))
+    return Lineage(walk.artifacts[root.value], direction, depth, tuple(steps), walk.artifacts)
+
+
+def _queried(repo: Repository, root: NamedNode, direction: Direction, depth: int | None) -> Walk:
+    """The lineage read with ``lineage-<direction>-edges.rq`` and the details' queries."""
     edges = repo.select(queries.text(f"lineage-{direction}-edges"), artifact=root)
     # execution -> (inputs, outputs) and artifact -> executions next in this direction
     ins: dict[str, set[str]] = defaultdict(set)
@@ -128,108 +150,27 @@ def _lineage(
             outs[execution].add(row["output"])
         start = row["output"] if direction == "upstream" else row["input"]
         following[start].add(execution)
-    levels = _levels(root.value, following, ins if direction == "upstream" else outs, depth)
-    executions = [NamedNode(e) for e in sorted(levels)]
-    steps = _steps(repo, executions, levels, ins, outs)
-    mentioned = {root.value} | {a for s in steps for a in (*s.inputs, *s.outputs)}
-    infos = read_artifacts(repo, mentioned)
-    return Lineage(infos[root.value], direction, depth, tuple(steps), infos)
+    found = levels(root.value, following, ins if direction == "upstream" else outs, depth)
+    steps = read_steps(repo, found)
+    mentioned = {root.value} | {a for e in found for a in (*ins[e], *outs[e])}
+    return Walk(found, ins, outs, steps, read_artifacts(repo, mentioned))
 
 
-def _steps(
-    repo: Repository,
-    executions: list[NamedNode],
-    levels: dict[str, int],
-    ins: dict[str, set[str]],
-    outs: dict[str, set[str]],
-) -> list[LineageStep]:
-    """The details of every step on the way, each aspect read for all steps at once (the
-    executions bound as inline data: one join of a few patterns each, which Oxigraph plans well;
-    a single query joining them all was planned badly, 12 s for 119 steps)."""
-    details = {
-        r["execution"]: r
-        for r in queries.select_each(repo, "execution-details", "execution", executions)
-    }
-    runs = {
-        r["execution"]: r["run"]
-        for r in queries.select_each(repo, "execution-runs", "execution", executions)
-    }
-    triggers = {
-        r["run"]: r
-        for r in queries.select_each(repo, "run-trigger", "run", map(NamedNode, runs.values()))
-    }
-    settings: dict[str, dict[str, Any]] = defaultdict(dict)
-    for row in queries.select_each(repo, "execution-settings", "execution", executions):
-        settings[row["execution"]][row["parameter"]] = row["value"]
-    steps = [
-        _step(details[e], runs[e], triggers[runs[e]], settings[e], level, ins[e], outs[e])
-        for e, level in levels.items()
-    ]
-    steps.sort(key=lambda s: (s.depth, s.started, s.iri))
-    return steps
-
-
-def _levels(
-    root: str, following: dict[str, set[str]], onward: dict[str, set[str]], depth: int | None
-) -> dict[str, int]:
-    """Breadth-first depth of each execution from the root (1 = next to it); cycles stop."""
-    found: dict[str, int] = {}
-    queue = deque([(root, 0)])
-    seen = {root}
-    while queue:
-        node, level = queue.popleft()
-        if depth is not None and level >= depth:
-            continue
-        for execution in sorted(following.get(node, ())):
-            if execution in found:
-                continue
-            found[execution] = level + 1
-            for nxt in onward.get(execution, ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    queue.append((nxt, level + 1))
-    return found
-
-
-def _step(
-    row: dict[str, Any],
-    run: str,
-    trigger_row: dict[str, Any],
-    settings: dict[str, Any],
-    depth: int,
-    ins: set[str],
-    outs: set[str],
-) -> LineageStep:
-    iri = row["execution"]
-    executable = None
-    if "executable" in row:
-        executable = ExecutableInfo(
-            row["executable"],
-            row["exeName"],
-            row.get("exeVersion"),
-            row.get("exeDigest"),
-            row.get("exeUri"),
-        )
-    trigger = TriggerInfo(
-        Cause.from_iri(NamedNode(trigger_row["cause"])),
-        trigger_row.get("by"),
-        trigger_row.get("reason"),
-        trigger_row.get("concerns"),
-    )
+def _step(record: StepRecord, depth: int, ins: set[str], outs: set[str]) -> LineageStep:
     return LineageStep(
-        iri=iri,
-        name=row["name"],
-        kind=row["kind"],
-        status=Status.from_iri(NamedNode(row["status"])),
-        run=run,
+        iri=record.iri,
+        name=record.name,
+        kind=record.kind,
+        status=record.status,
+        run=record.run,
         depth=depth,
-        started=row["started"],
-        ended=row.get("ended"),
-        executable=executable,
-        settings=dict(sorted(settings.items())),
+        started=record.started,
+        ended=record.ended,
+        executable=record.executable,
+        settings=dict(record.settings),
         inputs=tuple(sorted(ins)),
         outputs=tuple(sorted(outs)),
-        trigger=trigger,
+        trigger=record.trigger,
     )
 
 

@@ -44,6 +44,7 @@ from pyoxigraph import (
 )
 
 from kgrepo._bind import Value, bind
+from kgrepo._lineage_index import LineageIndex
 from kgrepo.errors import InvalidInput, QuerySyntaxError, StoreUnavailable
 from kgrepo.store import FORMATS, PREFIXES, QueryResult, Term, check_syntax
 
@@ -95,6 +96,8 @@ class SparqlStore:
     #: Re-inserting statements the server holds costs nothing but bytes in the update, where
     #: asking which it holds costs a round trip: a write sends its shared statements unasked.
     asks_before_sharing = False
+    #: No lineage index (see :mod:`kgrepo._lineage_index`): other processes write here too.
+    lineage_index: LineageIndex | None = None
 
     def __init__(
         self,

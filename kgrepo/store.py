@@ -24,6 +24,7 @@ from pyoxigraph import (
 )
 
 from kgrepo._bind import Value, bind
+from kgrepo._lineage_index import LineageIndex
 from kgrepo.errors import QuerySyntaxError, StoreUnavailable
 
 Term = NamedNode | BlankNode | Literal
@@ -113,6 +114,7 @@ class OxigraphStore:
                 "process at a time; close the other process or share the repository through a "
                 "SPARQL server."
             ) from err
+        self._index = LineageIndex(self)
 
     @property
     def _store(self) -> Store:
@@ -122,7 +124,12 @@ class OxigraphStore:
 
     def extend(self, quads: Sequence[Quad]) -> None:
         """Adds the quads in one transaction."""
-        self._store.extend(quads)
+        quads = (
+            quads if isinstance(quads, list | tuple) else list(quads)
+        )  # the index reads them too
+        with self._index.writing():
+            self._store.extend(quads)
+            self._index.added(quads)
 
     def replace(self, remove: Sequence[Quad], add: Sequence[Quad]) -> None:
         """Removes ``remove`` and adds ``add`` in one transaction (one SPARQL update)."""
@@ -134,7 +141,9 @@ class OxigraphStore:
         def argument(i: Literal, j: Literal) -> Any:
             return rows[int(i.value)][int(j.value)]
 
-        self._store.update(text, custom_functions={_ARG: argument})
+        with self._index.writing():
+            self._store.update(text, custom_functions={_ARG: argument})
+            self._index.replaced(remove, add)
 
     def query(
         self, text: str, bindings: Mapping[str, Value] | None = None, *, union: bool = True
@@ -156,9 +165,26 @@ class OxigraphStore:
     def update(self, text: str) -> None:
         """Runs a SPARQL update (administrators only; kgrepo's own writes use extend/replace)."""
         try:
-            self._store.update(text, prefixes=PREFIXES)
+            with self._index.writing():
+                self._store.update(text, prefixes=PREFIXES)
+                self._index.clear()
         except SyntaxError as err:
             raise syntax_error(err) from None
+
+    def match(
+        self,
+        subject: NamedNode | BlankNode | None,
+        predicate: NamedNode,
+        object: NamedNode | BlankNode | None,
+    ) -> Iterator[Quad]:
+        """The quads of any graph matching a pattern (None matches anything)."""
+        return iter(self._store.quads_for_pattern(subject, predicate, object, None))
+
+    @property
+    def lineage_index(self) -> LineageIndex | None:
+        """Lineage kept in memory (:mod:`kgrepo._lineage_index`): exact, because this process
+        makes every write of the store (a remote store has none)."""
+        return self._index
 
     def contains(self, quad: Quad) -> bool:
         """Whether the store holds ``quad``."""
@@ -182,7 +208,9 @@ class OxigraphStore:
 
     def load(self, data: IO[bytes], format: str) -> None:
         """Loads quads in one transaction: a file that does not parse adds nothing."""
-        self._store.load(data, FORMATS[format])
+        with self._index.writing():
+            self._store.load(data, FORMATS[format])
+            self._index.clear()
 
     def flush(self) -> None:
         if self.path is not None:
@@ -192,4 +220,6 @@ class OxigraphStore:
         """Flushes and closes the store; closing again does nothing."""
         if self._handle is not None:
             self.flush()
+            with self._index.writing():
+                self._index.clear()  # its memory back; a closed store answers nothing
             self._handle = None

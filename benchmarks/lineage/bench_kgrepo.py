@@ -15,8 +15,10 @@ timed twice where possible:
     exists; otherwise the row says why it is missing.
 
 p50/p99 over ``--reps`` timed calls after 3 warm-up calls, each question bounded by ``--budget``
-seconds. Also checks the answers against what the generator planned (e.g. the number of
-descendants) and writes everything as JSON.
+seconds. Before them, ``cold`` times the first lineage calls after opening (the lineage index is
+built by the first, see ``kgrepo/_lineage_index.py``) and the process's RSS before and after.
+Also checks the answers against what the generator planned (e.g. the number of descendants) and
+writes everything as JSON.
 """
 
 from __future__ import annotations
@@ -164,6 +166,40 @@ def api_runners(repo: kgrepo.Repository, m: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _rss_mb() -> float | None:
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")), 0)
+    return kb / 1024
+
+
+def cold(repo: kgrepo.Repository, m: dict[str, Any]) -> dict[str, Any]:
+    """The first calls after ``Repository.open``: the first upstream builds the lineage index's
+    edges (embedded store) and reads its records; the first downstream and the first upstream of
+    another model find the edges built but their records missing. Then the warm call again."""
+    from kgrepo import lineage
+
+    out: dict[str, Any] = {"rss_mb_before": _rss_mb()}
+    calls = [
+        ("upstream_first", lambda: lineage.upstream(repo, m["deep_model"])),
+        ("upstream_second", lambda: lineage.upstream(repo, m["deep_model"])),
+        ("downstream_1k_first", lambda: lineage.downstream(repo, m["feed_dataset"])),
+        ("downstream_1k_second", lambda: lineage.downstream(repo, m["feed_dataset"])),
+        ("upstream_other_model_first", lambda: lineage.upstream(repo, m["diff_models"][0])),
+        ("upstream_other_model_second", lambda: lineage.upstream(repo, m["diff_models"][0])),
+    ]
+    for name, fn in calls:
+        t = time.perf_counter()
+        fn()
+        out[f"{name}_ms"] = (time.perf_counter() - t) * 1000
+    out["rss_mb_after"] = _rss_mb()
+    index = repo.store.lineage_index
+    out["index"] = "none" if index is None else f"{len(index)} records cached"
+    return out
+
+
 def checks(
     repo: kgrepo.Repository, m: dict[str, Any], results: dict[str, Any], api: bool = True
 ) -> dict[str, Any]:
@@ -249,6 +285,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     repo = kgrepo.Repository.open(args.data / "store")
     open_s = time.perf_counter() - t
     signal.signal(signal.SIGALRM, _alarm)
+    first = {} if args.no_api else cold(repo, m)
+    print(f"kgrepo: cold {first}", file=sys.stderr, flush=True)
     cursor = cursor_after_99(repo, m)
     qs = questions.build(m, cursor)
     api = {} if args.no_api else api_runners(repo, m)
@@ -290,6 +328,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "quads": m["quads"],
         "store_bytes": m["store_bytes"],
         "open_s": open_s,
+        "cold": first,
         "results": results,
         "regression_ratio_sequence_over_subquery": seq / sub if sub else None,
         "cursor_walk_99_pages_s": api.get("_cursor_walk_99_pages_s"),
