@@ -94,7 +94,7 @@ def start_run(body: RunIn, state: State, principal: Writer) -> RunOut:
     if not whole:
         state.runs.add(run)
         return _run_out(run)
-    batch = _Batch(run)
+    batch = _Batch()
     steps = [
         _record_step(state, run, step, batch, f"steps[{i}]") for i, step in enumerate(body.steps)
     ]
@@ -136,8 +136,7 @@ class _Batch:
     _STEP = re.compile(r"steps\[(\d+)\]\Z")
     _ARTIFACT = re.compile(r"steps\[(\d+)\]\.(inputs|outputs)\[(\d+)\]\Z")
 
-    def __init__(self, run: Run) -> None:
-        self.run = run
+    def __init__(self) -> None:
         self.steps: list[Step] = []
         self.artifacts: list[dict[str, list[ArtifactRef]]] = []
 
