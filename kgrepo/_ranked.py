@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 Row = tuple[str, Term | None]
 #: A scan's row: (sort key, artifact IRI).
-Row2 = tuple[str, str]
+ScanRow = tuple[str, str]
 
 
 def page(
@@ -115,7 +115,7 @@ def _take(
     return skip
 
 
-def _scan(repo: Repository, sort_by: NamedNode, start: str, whole: bool) -> Iterator[Row2]:
+def _scan(repo: Repository, sort_by: NamedNode, start: str, whole: bool) -> Iterator[ScanRow]:
     """(key, IRI) rows of one sort-key predicate in key order: all of them (``whole``: the
     caller keeps each artifact's first row), or from the key ``start`` on, each artifact once at
     its best key."""

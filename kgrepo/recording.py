@@ -67,7 +67,7 @@ class Experiment:
         way but written once, when it ends, in one transaction: until then nobody sees it, and a
         crash leaves nothing of it. Suits short runs and importing finished ones (it is what
         ``POST /api/v1/runs`` with a ``status`` does); a step of an atomic run asking
-        :meth:`Step.already_done` sees earlier runs, not the steps of its own run.
+        :meth:`Step.find_reusable` sees earlier runs, not the steps of its own run.
 
         >>> import kgrepo
         >>> repo = kgrepo.Repository.in_memory()

@@ -463,7 +463,8 @@ class Repository:
         t = self._describer.triples()
         self._describer.environment(t, env)
         self._validate(t)
-        self._known_environments.add(iri)
+        # Known once written (the next run finds the graph): an atomic run that never ends, or
+        # fails on bad input, writes nothing, and the next run must then describe it.
         return t.quads(iri)
 
     def __repr__(self) -> str:

@@ -77,6 +77,22 @@ def test_an_abandoned_atomic_run_leaves_nothing(repo: kgrepo.Repository) -> None
     assert repo.stale_runs() == []
 
 
+def test_a_run_after_an_abandoned_atomic_run_describes_its_environment(
+    repo: kgrepo.Repository,
+) -> None:
+    """The abandoned run wrote nothing, its environment's description included: the next run
+    must write it, not take it as known."""
+    exp = repo.experiment("digits")
+    exp.run(atomic=True).start()
+    with exp.run() as run:
+        pass
+    rows = repo.select(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?r kg:environment ?env . GRAPH ?env { ?env ?p ?o } }",
+        r=run.iri,
+    )
+    assert rows[0]["n"] > 0
+
+
 def test_an_exception_records_the_atomic_run_as_failed(repo: kgrepo.Repository) -> None:
     with pytest.raises(RuntimeError), repo.experiment("digits").run(atomic=True) as run:
         _pipeline(run)
