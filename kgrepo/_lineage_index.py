@@ -314,7 +314,7 @@ class LineageIndex:
         reader: _Reader | None = None
         steps: dict[str, StepRecord] = {}
         artifacts: dict[str, ArtifactInfo] = {}
-        kinds = _kinds(repo)
+        kinds: tuple[tuple[str, str, str], ...] = ()  # read under the lock, before any reading
         for attempt in range(_ROUNDS + 1):
             with self._lock:
                 if reader is not None:
