@@ -80,7 +80,8 @@ def start_run(body: RunIn, state: State, principal: Writer) -> RunOut:
     if body.error is not None and body.status != "Failed":
         raise InvalidInput("Run", "error", body.error, "only a failed run has an error")
     agent = Agent(principal.name) if principal.name else None
-    exp = repo.experiment(body.experiment)
+    # Created with the run's first write, so that a run refused for bad input creates nothing.
+    exp = repo._experiment_deferred(body.experiment)
     run = exp.run(
         trigger=convert.trigger(body.trigger, principal.name),
         config=body.config,

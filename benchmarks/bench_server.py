@@ -25,20 +25,24 @@ Everything on 127.0.0.1, load generator on the same machine, each phase bounded 
     the same REST run through ``kgrepo serve --workers 2`` whose store is a real ``oxigraph serve
     --location <tmp>`` on 127.0.0.1 (the shared-store deployment), same clients and time.
 ``MLflow server`` (``--mlflow``, on by default; ``--no-mlflow`` skips it)
-    ``mlflow server`` with SQLite (``--workers 1``, its own venv from ``_peer_venv.py``), driven
-    over plain HTTP from ``--clients`` threads for ``--seconds``: one run = ``runs/create``,
+    ``mlflow server`` with SQLite (``--workers 1``, its own venv from ``_peer_venv.py``), started
+    first and driven over plain HTTP from ``--clients`` threads, its recording taking its turn in
+    the same rounds as kgrepo's (``--seconds`` in all, each form): one run = ``runs/create``,
     ``runs/log-batch`` (the same 7 params and 2 metric values as the kgrepo run: ``seed``, then
     ``C``/``kernel``/``seed`` per step, ``accuracy`` at steps 0 and 1), ``runs/update`` FINISHED;
     then the same run with what kgrepo also records (each step's dataset input via
     ``runs/log-inputs`` and its model as a logged model: ``logged-models`` create, ``runs/outputs``,
     the metric linked to it in ``runs/log-batch``, ``logged-models/{id}`` finalized: 12 requests);
-    then ``runs/search`` (``metrics.accuracy > 0.5``, 50 results) next to the ``/sparql`` lineage
-    query. The ratios kgrepo REST runs/s / MLflow runs/s are from the same invocation.
+    then, after the rounds, ``runs/search`` (``metrics.accuracy > 0.5``, 50 results) next to the
+    ``/sparql`` lineage query. The ratios kgrepo REST runs/s / MLflow runs/s are from the same
+    rounds, so a slow spell of the machine weighs on both.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -138,8 +142,20 @@ def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-def mlflow_phase(seconds: float, n_clients: int, tmp: Path) -> dict[str, Any]:
-    """``mlflow server`` (SQLite, 1 worker) recording and searching runs over its REST API."""
+@dataclasses.dataclass
+class MLflowLoad:
+    """Work units against a running ``mlflow server``, to take turns with kgrepo's phases."""
+
+    record: Callable[[int, list[float]], int]
+    record_all: Callable[[int, list[float]], int]
+    find: Callable[[int, list[float]], int]
+    rows: Callable[[], int]
+
+
+@contextlib.contextmanager
+def mlflow_server(n_clients: int, tmp: Path) -> Iterator[MLflowLoad]:
+    """``mlflow server`` (SQLite, 1 worker), and how to record and search runs over its REST API:
+    one unit is one run (or one search) on client ``c``."""
     sys.path.insert(0, str(Path(__file__).parent))
     from _peer_venv import ensure_peer_venv
 
@@ -288,29 +304,11 @@ def mlflow_phase(seconds: float, n_clients: int, tmp: Path) -> dict[str, Any]:
             call("POST", "runs/update", {"run_id": run_id, "status": "FINISHED", "end_time": now})
             return 1
 
-        record(0, [])  # warm-up
-        runs, lat, elapsed = timed_loop(seconds, n_clients, record)
-        out: dict[str, Any] = {
-            "runs_per_s": runs / elapsed,
-            "p50_ms": percentile(lat, 0.5) * 1e3,
-            "p99_ms": percentile(lat, 0.99) * 1e3,
-            "requests": len(lat),
-        }
-        record_all(0, [])  # warm-up, and fails loudly if MLflow refuses a request
-        full_runs, full_lat, full_elapsed = timed_loop(seconds, n_clients, record_all)
-        out["with_inputs_and_models"] = {
-            "runs_per_s": full_runs / full_elapsed,
-            "p50_ms": percentile(full_lat, 0.5) * 1e3,
-            "p99_ms": percentile(full_lat, 0.99) * 1e3,
-            "requests": len(full_lat),
-        }
-        runs += full_runs
         search = {
             "experiment_ids": [experiment_id],
             "filter": "metrics.accuracy > 0.5",
             "max_results": 50,
         }
-        rows = len(http0.post(f"{api}/runs/search", json=search).json().get("runs", []))
 
         def find(c: int, lat: list[float]) -> int:
             t = time.perf_counter()
@@ -319,17 +317,16 @@ def mlflow_phase(seconds: float, n_clients: int, tmp: Path) -> dict[str, Any]:
             r.raise_for_status()
             return 1
 
-        n, slat, selapsed = timed_loop(seconds, n_clients, find)
-        out["search"] = {
-            "qps": n / selapsed,
-            "p50_ms": percentile(slat, 0.5) * 1e3,
-            "p99_ms": percentile(slat, 0.99) * 1e3,
-            "rows": rows,
-            "runs_in_store": runs + 1,
-        }
-        for h in [http0, *clients]:
-            h.close()
-        return out
+        def rows() -> int:
+            return len(http0.post(f"{api}/runs/search", json=search).json().get("runs", []))
+
+        record(0, [])  # warm-up
+        record_all(0, [])  # warm-up, and fails loudly if MLflow refuses a request
+        try:
+            yield MLflowLoad(record, record_all, find, rows)
+        finally:
+            for h in [http0, *clients]:
+                h.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # its own session: the CLI and its uvicorn child
         try:
@@ -513,272 +510,300 @@ def main() -> None:
     }
     tmp = Path(tempfile.mkdtemp(prefix="kgrepo-bench-server-"))
     try:
-        # -- in process, interleaved with REST below ------------------------------------------
-        repo = kgrepo.Repository.open(tmp / "inproc")
-        record_in_process(repo, 0)  # warm-up
-        lock = threading.Lock()
-        counter = iter(range(1, 10**9))
+        with contextlib.ExitStack() as peers:
+            mlflow: MLflowLoad | None = None
+            if args.mlflow:
+                try:
+                    mlflow = peers.enter_context(mlflow_server(args.clients, tmp))
+                except Exception as exc:  # the peer is optional: report, keep the other figures
+                    results["mlflow"] = {"error": f"{type(exc).__name__}: {exc}"}
+                    print(f"MLflow phase failed: {exc}", file=sys.stderr)
+            _measure(args, results, tmp, mlflow)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
-        def in_process(c: int, lat: list[float], atomic: bool = False) -> int:
-            with lock:
-                i = next(counter)
-            t = time.perf_counter()
-            record_in_process(repo, i, atomic)
-            lat.append(time.perf_counter() - t)
-            return 1
 
-        def in_process_atomic(c: int, lat: list[float]) -> int:
-            return in_process(c, lat, atomic=True)
+def _measure(
+    args: argparse.Namespace, results: dict[str, Any], tmp: Path, mlflow: MLflowLoad | None
+) -> None:
+    # -- in process, interleaved with REST below ------------------------------------------
+    repo = kgrepo.Repository.open(tmp / "inproc")
+    record_in_process(repo, 0)  # warm-up
+    lock = threading.Lock()
+    counter = iter(range(1, 10**9))
 
-        # -- REST ---------------------------------------------------------------------------
-        store = tmp / "served"
-        tokens = TokenStore(str(store) + ".tokens.sqlite")
-        token = tokens.create("bench", Role.ADMIN).token
-        tokens.close()
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KGREPO_")}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from kgrepo.cli import main; main()",
-                "--repo",
-                str(store),
-                "serve",
-                "--port",
-                str(port),
-                "--demo",
-                "--max-rows",
-                "1000000",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    def in_process(c: int, lat: list[float], atomic: bool = False) -> int:
+        with lock:
+            i = next(counter)
+        t = time.perf_counter()
+        record_in_process(repo, i, atomic)
+        lat.append(time.perf_counter() - t)
+        return 1
+
+    def in_process_atomic(c: int, lat: list[float]) -> int:
+        return in_process(c, lat, atomic=True)
+
+    # -- REST ---------------------------------------------------------------------------
+    store = tmp / "served"
+    tokens = TokenStore(str(store) + ".tokens.sqlite")
+    token = tokens.create("bench", Role.ADMIN).token
+    tokens.close()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KGREPO_")}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from kgrepo.cli import main; main()",
+            "--repo",
+            str(store),
+            "serve",
+            "--port",
+            str(port),
+            "--demo",
+            "--max-rows",
+            "1000000",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_up(url + "/healthz", server)
+        clients = [
+            httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            for _ in range(args.clients)
+        ]
+
+        rest = rest_recorder(clients, lock, counter)
+        rest(0, [])  # warm-up
+        whole = rest_whole_recorder(clients, lock, counter)
+        whole(0, [])
+        # The baselines and REST alternate in short rounds, so that a slower spell of this
+        # shared machine weighs on all alike (their ratios are the floor). Step by step: a
+        # run written as it happens, 4 requests; whole: an atomic run, 1 request.
+        phases: dict[str, tuple[Callable[[int, list[float]], int], int]] = {
+            "in_process": (in_process, 1),
+            "rest": (rest, args.clients),
+            "in_process_atomic": (in_process_atomic, 1),
+            "rest_whole": (whole, args.clients),
+        }
+        if mlflow is not None:  # MLflow's server takes its turn in the same rounds
+            phases["mlflow"] = (mlflow.record, args.clients)
+            phases["mlflow_full"] = (mlflow.record_all, args.clients)
+        tallies = {name: (0, 0.0, list[float]()) for name in phases}
+        for _ in range(args.rounds):
+            for name, (work, n_clients) in phases.items():
+                n, round_lat, spent = timed_loop(args.seconds / args.rounds, n_clients, work)
+                done_n, done_s, done_lat = tallies[name]
+                tallies[name] = (done_n + n, done_s + spent, done_lat + round_lat)
+        repo.close()
+        for name in ("in_process", "in_process_atomic"):
+            n, spent, in_lat = tallies[name]
+            results[name] = {"runs_per_s": n / spent, "p50_ms": percentile(in_lat, 0.5) * 1e3}
+            print(f"{name.replace('_', '-')} recording: {n / spent:.1f} runs/s (1 thread)")
+        runs, elapsed, lat = tallies["rest"]
+        n, spent, whole_lat = tallies["rest_whole"]
+        results["rest_whole"] = {
+            "runs_per_s": n / spent,
+            "p50_ms": percentile(whole_lat, 0.5) * 1e3,
+            "p99_ms": percentile(whole_lat, 0.99) * 1e3,
+            "requests": len(whole_lat),
+        }
+        print(f"REST recording, whole runs (1 request each): {results['rest_whole']}")
+        # Mixed: the same recording with one client querying /sparql meanwhile, so that
+        # (nearly) every query follows a write and re-forks its worker.
+        mixed_lat: list[float] = []
+        statuses: dict[int, int] = {}
+        done = threading.Event()
+
+        def querier() -> None:
+            with httpx.Client(
+                base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+            ) as http:
+                while not done.is_set():
+                    t = time.perf_counter()
+                    r = http.get("/sparql", params={"query": "ASK { ?r a kg:Run }"})
+                    mixed_lat.append(time.perf_counter() - t)
+                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+        thread = threading.Thread(target=querier)
+        thread.start()
+        mixed_runs, _, mixed_elapsed = timed_loop(args.seconds, args.clients, rest)
+        done.set()
+        thread.join()
+        results["mixed"] = {
+            "runs_per_s": mixed_runs / mixed_elapsed,
+            "query_p50_ms": percentile(mixed_lat, 0.5) * 1e3,
+            "query_p99_ms": percentile(mixed_lat, 0.99) * 1e3,
+            "statuses": statuses,
+        }
+        print(f"mixed (recording + 1 querier): {results['mixed']}")
+        results["rest"] = {
+            "runs_per_s": runs / elapsed,
+            "p50_ms": percentile(lat, 0.5) * 1e3,
+            "p99_ms": percentile(lat, 0.99) * 1e3,
+            "requests": len(lat),
+        }
+        p50, p99 = percentile(lat, 0.5) * 1e3, percentile(lat, 0.99) * 1e3
+        print(
+            f"REST recording: {runs / elapsed:.1f} runs/s, p50 {p50:.1f} ms, "
+            f"p99 {p99:.1f} ms per request ({args.clients} clients)"
         )
-        try:
-            wait_up(url + "/healthz", server)
-            clients = [
-                httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        model = (
+            clients[0]
+            .get("/api/v1/artifacts", params={"kind": "Model", "limit": 1})
+            .json()["items"][0]["iri"]
+        )
+        query = LINEAGE.replace("MODEL", model)
+
+        def sparql_on(base: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
+            https = [
+                httpx.Client(base_url=base, headers=headers, timeout=60)
                 for _ in range(args.clients)
             ]
 
-            rest = rest_recorder(clients, lock, counter)
-            rest(0, [])  # warm-up
-            whole = rest_whole_recorder(clients, lock, counter)
-            whole(0, [])
-            # The baselines and REST alternate in short rounds, so that a slower spell of this
-            # shared machine weighs on all alike (their ratios are the floor). Step by step: a
-            # run written as it happens, 4 requests; whole: an atomic run, 1 request.
-            phases: dict[str, tuple[Callable[[int, list[float]], int], int]] = {
-                "in_process": (in_process, 1),
-                "rest": (rest, args.clients),
-                "in_process_atomic": (in_process_atomic, 1),
-                "rest_whole": (whole, args.clients),
-            }
-            tally = {name: (0, 0.0, list[float]()) for name in phases}
-            for _ in range(args.rounds):
-                for name, (work, n_clients) in phases.items():
-                    n, round_lat, spent = timed_loop(args.seconds / args.rounds, n_clients, work)
-                    done_n, done_s, done_lat = tally[name]
-                    tally[name] = (done_n + n, done_s + spent, done_lat + round_lat)
-            repo.close()
-            for name in ("in_process", "in_process_atomic"):
-                n, spent, in_lat = tally[name]
-                results[name] = {"runs_per_s": n / spent, "p50_ms": percentile(in_lat, 0.5) * 1e3}
-                print(f"{name.replace('_', '-')} recording: {n / spent:.1f} runs/s (1 thread)")
-            runs, elapsed, lat = tally["rest"]
-            n, spent, whole_lat = tally["rest_whole"]
-            results["rest_whole"] = {
-                "runs_per_s": n / spent,
-                "p50_ms": percentile(whole_lat, 0.5) * 1e3,
-                "p99_ms": percentile(whole_lat, 0.99) * 1e3,
-                "requests": len(whole_lat),
-            }
-            print(f"REST recording, whole runs (1 request each): {results['rest_whole']}")
-            # Mixed: the same recording with one client querying /sparql meanwhile, so that
-            # (nearly) every query follows a write and re-forks its worker.
-            mixed_lat: list[float] = []
-            statuses: dict[int, int] = {}
-            done = threading.Event()
+            def one(c: int, lat: list[float]) -> int:
+                t = time.perf_counter()
+                r = https[c].get(
+                    path,
+                    params={"query": query},
+                    headers={"Accept": "application/sparql-results+json"},
+                )
+                lat.append(time.perf_counter() - t)
+                r.raise_for_status()
+                return 1
 
-            def querier() -> None:
-                with httpx.Client(
-                    base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
-                ) as http:
-                    while not done.is_set():
-                        t = time.perf_counter()
-                        r = http.get("/sparql", params={"query": "ASK { ?r a kg:Run }"})
-                        mixed_lat.append(time.perf_counter() - t)
-                        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-
-            thread = threading.Thread(target=querier)
-            thread.start()
-            mixed_runs, _, mixed_elapsed = timed_loop(args.seconds, args.clients, rest)
-            done.set()
-            thread.join()
-            results["mixed"] = {
-                "runs_per_s": mixed_runs / mixed_elapsed,
-                "query_p50_ms": percentile(mixed_lat, 0.5) * 1e3,
-                "query_p99_ms": percentile(mixed_lat, 0.99) * 1e3,
-                "statuses": statuses,
-            }
-            print(f"mixed (recording + 1 querier): {results['mixed']}")
-            results["rest"] = {
-                "runs_per_s": runs / elapsed,
+            rows = len(
+                https[0]
+                .get(
+                    path,
+                    params={"query": query},
+                    headers={"Accept": "application/sparql-results+json"},
+                )
+                .json()["results"]["bindings"]
+            )
+            n, lat, elapsed = timed_loop(args.seconds, args.clients, one)
+            for h in https:
+                h.close()
+            return {
+                "qps": n / elapsed,
                 "p50_ms": percentile(lat, 0.5) * 1e3,
                 "p99_ms": percentile(lat, 0.99) * 1e3,
-                "requests": len(lat),
+                "rows": rows,
             }
-            p50, p99 = percentile(lat, 0.5) * 1e3, percentile(lat, 0.99) * 1e3
-            print(
-                f"REST recording: {runs / elapsed:.1f} runs/s, p50 {p50:.1f} ms, "
-                f"p99 {p99:.1f} ms per request ({args.clients} clients)"
-            )
-            model = (
-                clients[0]
-                .get("/api/v1/artifacts", params={"kind": "Model", "limit": 1})
-                .json()["items"][0]["iri"]
-            )
-            query = LINEAGE.replace("MODEL", model)
 
-            def sparql_on(base: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
-                https = [
-                    httpx.Client(base_url=base, headers=headers, timeout=60)
-                    for _ in range(args.clients)
-                ]
-
-                def one(c: int, lat: list[float]) -> int:
-                    t = time.perf_counter()
-                    r = https[c].get(
-                        path,
-                        params={"query": query},
-                        headers={"Accept": "application/sparql-results+json"},
-                    )
-                    lat.append(time.perf_counter() - t)
-                    r.raise_for_status()
-                    return 1
-
-                rows = len(
-                    https[0]
-                    .get(
-                        path,
-                        params={"query": query},
-                        headers={"Accept": "application/sparql-results+json"},
-                    )
-                    .json()["results"]["bindings"]
-                )
-                n, lat, elapsed = timed_loop(args.seconds, args.clients, one)
-                for h in https:
-                    h.close()
-                return {
-                    "qps": n / elapsed,
-                    "p50_ms": percentile(lat, 0.5) * 1e3,
-                    "p99_ms": percentile(lat, 0.99) * 1e3,
-                    "rows": rows,
-                }
-
-            results["sparql_kgrepo"] = sparql_on(
-                url, "/sparql", {"Authorization": f"Bearer {token}"}
-            )
-            print(f"/sparql lineage on kgrepo serve: {results['sparql_kgrepo']}")
-            for http in clients:
-                http.close()
-        finally:
-            server.terminate()
-            server.wait(30)
-
-        # -- raw oxigraph serve on a copy of the same store ------------------------------------
-        dump = tmp / "served.nq"
-        with kgrepo.Repository.open(store) as served, dump.open("wb") as f:
-            served.dump(f, "nquads")
-        oxi = Path(sys.executable).parent / "oxigraph"
-        raw = tmp / "raw"
-        subprocess.run(
-            [str(oxi), "load", "--location", str(raw), "--file", str(dump)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        port = free_port()
-        ceiling = subprocess.Popen(
-            [
-                str(oxi),
-                "serve-read-only",
-                "--location",
-                str(raw),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--union-default-graph",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_up(f"http://127.0.0.1:{port}/", ceiling)
-            results["sparql_oxigraph"] = sparql_on(f"http://127.0.0.1:{port}", "/query", {})
-            print(f"/query lineage on oxigraph serve: {results['sparql_oxigraph']}")
-        finally:
-            ceiling.terminate()
-            ceiling.wait(30)
-        if args.remote:
-            results["remote"] = remote_phase(args.seconds, args.clients, tmp)
-            r = results["remote"]
-            print(
-                f"REST recording, remote store, 2 workers: {r['runs_per_s']:.1f} runs/s, "
-                f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms per request"
-            )
-        results["ratios"] = {
-            "rest_over_in_process": results["rest"]["runs_per_s"]
-            / results["in_process"]["runs_per_s"],
-            "rest_whole_over_in_process_atomic": results["rest_whole"]["runs_per_s"]
-            / results["in_process_atomic"]["runs_per_s"],
-            "rest_whole_over_in_process": results["rest_whole"]["runs_per_s"]
-            / results["in_process"]["runs_per_s"],
-            "sparql_over_oxigraph": results["sparql_kgrepo"]["qps"]
-            / results["sparql_oxigraph"]["qps"],
-        }
-        if args.mlflow:
-            try:
-                results["mlflow"] = mlflow_phase(args.seconds, args.clients, tmp)
-            except Exception as exc:  # the peer is optional: report, keep the other figures
-                results["mlflow"] = {"error": f"{type(exc).__name__}: {exc}"}
-                print(f"MLflow phase failed: {exc}", file=sys.stderr)
-            else:
-                m = results["mlflow"]
-                print(
-                    f"MLflow server recording: {m['runs_per_s']:.1f} runs/s, p50 {m['p50_ms']:.1f}"
-                    f" ms, p99 {m['p99_ms']:.1f} ms per request ({args.clients} clients)"
-                )
-                full = m["with_inputs_and_models"]
-                print(
-                    f"MLflow server, with dataset inputs and logged models: "
-                    f"{full['runs_per_s']:.1f} runs/s, p50 {full['p50_ms']:.1f} ms, "
-                    f"p99 {full['p99_ms']:.1f} ms per request"
-                )
-                print(f"MLflow runs/search: {m['search']}")
-                results["ratios"]["rest_over_mlflow"] = (
-                    results["rest"]["runs_per_s"] / m["runs_per_s"]
-                )
-                results["ratios"]["rest_over_mlflow_with_inputs_and_models"] = (
-                    results["rest"]["runs_per_s"] / full["runs_per_s"]
-                )
-                results["ratios"]["rest_whole_over_mlflow"] = (
-                    results["rest_whole"]["runs_per_s"] / m["runs_per_s"]
-                )
-                results["ratios"]["rest_whole_over_mlflow_with_inputs_and_models"] = (
-                    results["rest_whole"]["runs_per_s"] / full["runs_per_s"]
-                )
-                results["ratios"]["sparql_lineage_over_mlflow_search"] = (
-                    results["sparql_kgrepo"]["qps"] / m["search"]["qps"]
-                )
-        print(json.dumps(results["ratios"], indent=2))
-        results["workers"] = worker_costs(args.worker_quads)
-        print(f"query workers: {results['workers']}")
-        if args.out:
-            args.out.write_text(json.dumps(results, indent=2))
+        results["sparql_kgrepo"] = sparql_on(url, "/sparql", {"Authorization": f"Bearer {token}"})
+        print(f"/sparql lineage on kgrepo serve: {results['sparql_kgrepo']}")
+        for http in clients:
+            http.close()
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        server.terminate()
+        server.wait(30)
+
+    # -- raw oxigraph serve on a copy of the same store ------------------------------------
+    dump = tmp / "served.nq"
+    with kgrepo.Repository.open(store) as served, dump.open("wb") as f:
+        served.dump(f, "nquads")
+    oxi = Path(sys.executable).parent / "oxigraph"
+    raw = tmp / "raw"
+    subprocess.run(
+        [str(oxi), "load", "--location", str(raw), "--file", str(dump)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    port = free_port()
+    ceiling = subprocess.Popen(
+        [
+            str(oxi),
+            "serve-read-only",
+            "--location",
+            str(raw),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_up(f"http://127.0.0.1:{port}/", ceiling)
+        results["sparql_oxigraph"] = sparql_on(f"http://127.0.0.1:{port}", "/query", {})
+        print(f"/query lineage on oxigraph serve: {results['sparql_oxigraph']}")
+    finally:
+        ceiling.terminate()
+        ceiling.wait(30)
+    if args.remote:
+        results["remote"] = remote_phase(args.seconds, args.clients, tmp)
+        r = results["remote"]
+        print(
+            f"REST recording, remote store, 2 workers: {r['runs_per_s']:.1f} runs/s, "
+            f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms per request"
+        )
+    results["ratios"] = {
+        "rest_over_in_process": results["rest"]["runs_per_s"] / results["in_process"]["runs_per_s"],
+        "rest_whole_over_in_process_atomic": results["rest_whole"]["runs_per_s"]
+        / results["in_process_atomic"]["runs_per_s"],
+        "rest_whole_over_in_process": results["rest_whole"]["runs_per_s"]
+        / results["in_process"]["runs_per_s"],
+        "sparql_over_oxigraph": results["sparql_kgrepo"]["qps"] / results["sparql_oxigraph"]["qps"],
+    }
+    if mlflow is not None:
+        _mlflow_results(args, results, tallies, mlflow)
+    print(json.dumps(results["ratios"], indent=2))
+    results["workers"] = worker_costs(args.worker_quads)
+    print(f"query workers: {results['workers']}")
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2))
+
+
+def _mlflow_results(
+    args: argparse.Namespace,
+    results: dict[str, Any],
+    tallies: dict[str, tuple[int, float, list[float]]],
+    mlflow: MLflowLoad,
+) -> None:
+    """MLflow's figures from its turns in the rounds, its search rate, and the ratios."""
+    m: dict[str, Any] = {}
+    for name, out in (("mlflow", m), ("mlflow_full", {})):
+        n, spent, lat = tallies[name]
+        out.update(
+            runs_per_s=n / spent,
+            p50_ms=percentile(lat, 0.5) * 1e3,
+            p99_ms=percentile(lat, 0.99) * 1e3,
+            requests=len(lat),
+        )
+        if out is not m:
+            m["with_inputs_and_models"] = out
+    n, slat, selapsed = timed_loop(args.seconds, args.clients, mlflow.find)
+    m["search"] = {
+        "qps": n / selapsed,
+        "p50_ms": percentile(slat, 0.5) * 1e3,
+        "p99_ms": percentile(slat, 0.99) * 1e3,
+        "rows": mlflow.rows(),
+    }
+    results["mlflow"] = m
+    print(
+        f"MLflow server recording: {m['runs_per_s']:.1f} runs/s, p50 {m['p50_ms']:.1f}"
+        f" ms, p99 {m['p99_ms']:.1f} ms per request ({args.clients} clients)"
+    )
+    full = m["with_inputs_and_models"]
+    print(
+        f"MLflow server, with dataset inputs and logged models: "
+        f"{full['runs_per_s']:.1f} runs/s, p50 {full['p50_ms']:.1f} ms, "
+        f"p99 {full['p99_ms']:.1f} ms per request"
+    )
+    print(f"MLflow runs/search: {m['search']}")
+    ratios = results["ratios"]
+    for kgrepo_name in ("rest", "rest_whole"):
+        rate = results[kgrepo_name]["runs_per_s"]
+        ratios[f"{kgrepo_name}_over_mlflow"] = rate / m["runs_per_s"]
+        ratios[f"{kgrepo_name}_over_mlflow_with_inputs_and_models"] = rate / full["runs_per_s"]
+    ratios["sparql_lineage_over_mlflow_search"] = (
+        results["sparql_kgrepo"]["qps"] / m["search"]["qps"]
+    )
 
 
 if __name__ == "__main__":

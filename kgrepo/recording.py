@@ -39,11 +39,27 @@ _MAX_ERROR = 4000
 class Experiment:
     """A set of runs toward one goal. Made by :meth:`Repository.experiment`."""
 
-    def __init__(self, repository: Repository, iri: NamedNode, name: str, goal: str | None) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        iri: NamedNode,
+        name: str,
+        goal: str | None,
+        creation: list[Quad] | None = None,
+    ) -> None:
         self.repository = repository
         self.iri = iri
         self.name = name
         self.goal = goal
+        #: The statements creating the experiment, written with its first run's first write
+        #: (:meth:`Repository._experiment_deferred`); empty once the store has them.
+        self._creation = creation or []
+
+    def _created(self, creation: list[Quad]) -> None:
+        """``creation`` is in the store: another process may have created the experiment too."""
+        if creation:
+            self._creation = []
+            self.repository._settle_creation(self.iri)
 
     def run(
         self,
@@ -129,6 +145,8 @@ class Run:
         self._lock = threading.Lock()
         #: An atomic run's writes, checked and waiting for its end (None: written as they come).
         self._staged: list[tuple[list[Quad], list[Triple]]] | None = [] if atomic else None
+        #: The experiment's creation, written with this run's start (or its atomic commit).
+        self._creation: list[Quad] = []
 
     @classmethod
     def _resume(cls, repository: Repository, iri: str | NamedNode) -> Run:
@@ -251,7 +269,10 @@ class Run:
         if code is not None:
             t.add(run, KG.codeVersion, Literal(code.commit))
             t.add(run, KG.codeRepository, Literal(code.repository))
-        self._write(t, repo._environment_quads(env))
+        self._creation = self.experiment._creation
+        self._write(t, repo._environment_quads(env) + self._creation)
+        if self._staged is None:
+            self.experiment._created(self._creation)
         self._start = t
         self.status = Status.RUNNING
         return self
@@ -293,6 +314,7 @@ class Run:
         shared = [x for _, staged in self._staged for x in staged]
         self.repository._commit(quads, shared)
         self._staged = []
+        self.experiment._created(self._creation)
 
     def __enter__(self) -> Run:
         return self.start()

@@ -173,10 +173,7 @@ class Repository:
         with self._lock:
             rows = self.select(queries.text("experiment"), experiment=iri)
             if not rows:
-                t.type(iri, KG.Experiment)
-                t.add(iri, RDFS.label, Literal(name))
-                t.add(iri, KG.createdAt, _terms.timestamp())
-                t.optional(iri, KG.goal, Literal(goal) if goal is not None else None)
+                self._describe_creation(t, iri, name, goal)
                 self._write(iri, t)
                 self._settle_creation(iri)
                 return Experiment(self, iri, name, goal)
@@ -201,6 +198,27 @@ class Repository:
             if new.items:
                 self._write(iri, new)
         return Experiment(self, iri, name, goal if recorded is None else recorded)
+
+    def _experiment_deferred(self, name: str) -> Experiment:
+        """The experiment called ``name``, like :meth:`experiment`, but one the store does not
+        have yet is created by its first run's first write (its start, or an atomic run's commit),
+        in the same call: a request refused for bad input leaves no experiment behind."""
+        name = _terms.name("Experiment", name)
+        iri = self._minter.experiment(name)
+        rows = self.select(queries.text("experiment"), experiment=iri)
+        if rows:
+            return Experiment(self, iri, name, rows[0].get("goal"))
+        t = self._describer.triples()
+        self._describe_creation(t, iri, name, None)
+        self._validate(t)
+        return Experiment(self, iri, name, None, creation=t.quads(iri))
+
+    @staticmethod
+    def _describe_creation(t: Triples, iri: NamedNode, name: str, goal: str | None) -> None:
+        t.type(iri, KG.Experiment)
+        t.add(iri, RDFS.label, Literal(name))
+        t.add(iri, KG.createdAt, _terms.timestamp())
+        t.optional(iri, KG.goal, Literal(goal) if goal is not None else None)
 
     def _settle_creation(self, iri: NamedNode) -> None:
         """Keeps the earliest creation time of an experiment created concurrently.

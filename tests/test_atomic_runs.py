@@ -3,6 +3,7 @@ REST form, a whole run in one ``POST /api/v1/runs`` (live server)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -202,13 +203,37 @@ def test_bad_input_anywhere_in_a_whole_run_writes_nothing(
     writer: httpx.Client, change: dict[str, Any], field: str
 ) -> None:
     before = _count(writer)
-    body = {"experiment": "digits", "status": "Succeeded", "steps": STEPS, **change}
+    name = f"never-{uuid.uuid4().hex}"  # an experiment the refused run names first
+    body = {"experiment": name, "status": "Succeeded", "steps": STEPS, **change}
     response = writer.post("/api/v1/runs", json=body)
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
     assert problem.get("field", problem.get("errors", [{}])[0].get("field")) == field
     assert _count(writer) == before
+    assert writer.get(f"/api/v1/experiments/{name}").status_code == 404
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("whole", [False, True])
+def test_the_first_run_of_an_experiment_creates_it_with_its_first_write(
+    writer: httpx.Client, whole: bool
+) -> None:
+    name = f"new-{uuid.uuid4().hex}"
+    bad: dict[str, Any] = {"experiment": name, "config": {"seed": [1, {"x": 2}]}}
+    if whole:
+        bad |= {"status": "Succeeded", "steps": STEPS}
+    refused = writer.post("/api/v1/runs", json=bad)
+    assert refused.status_code == 422, refused.text
+    assert writer.get(f"/api/v1/experiments/{name}").status_code == 404
+
+    good = {**bad, "config": {"seed": 1}}
+    response = writer.post("/api/v1/runs", json=good)
+    assert response.status_code == 201, response.text
+    experiment = writer.get(f"/api/v1/experiments/{name}")
+    assert experiment.status_code == 200, experiment.text
+    assert experiment.json()["runs"] == 1
+    assert experiment.json()["experiment"] == response.json()["experiment"]
 
 
 @pytest.mark.server
