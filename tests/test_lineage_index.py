@@ -19,6 +19,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 import kgrepo
 from kgrepo import Dataset, Executable, Model, Repository, Trigger, demo
+from kgrepo import _lineage_index as lineage_index
 from kgrepo import lineage as lin
 from kgrepo._lineage_index import BUILD_AFTER
 from kgrepo._vocab import KG, RDF, RDFS
@@ -129,6 +130,24 @@ def test_a_cycle_is_walked_once_and_answered_as_the_queries_do(embedded: Reposit
     for direction in DIRECTIONS:
         for depth in (None, 1, 5):
             same(embedded, model, direction, depth)
+
+
+def test_a_bounded_cache_forgets_the_oldest_records_and_still_answers_right(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(lineage_index, "MAX_RECORDS", 12)
+    with Repository.open(tmp_path / "s") as repo:
+        record_random(repo, runs=14, seed=5)
+        index = repo.store.lineage_index
+        assert index is not None
+        for artifact in artifacts(repo):
+            for direction in DIRECTIONS:
+                same(repo, artifact, direction)
+                assert len(index) <= 12
+        assert 0 < len(index) <= 12
+        record_random(repo, runs=3, seed=6)  # writes touching records kept and forgotten alike
+        same_everywhere(repo, depths=(None, 2))
+        assert len(index) <= 12
 
 
 # -- kept current by writes ------------------------------------------------------------------------
