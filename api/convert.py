@@ -10,12 +10,13 @@ import datetime as dt
 import re
 from typing import Any
 
-from kgrepo.api.models import ArtifactIn, ExecutableIn, TriggerIn
+from kgrepo.api.models import ArtifactIn, EnvironmentIn, ExecutableIn, TriggerIn
 from pyoxigraph import NamedNode
 
 import kgrepo
 from kgrepo import reuse
 from kgrepo.artifacts import DATASET, Artifact, ArtifactRef
+from kgrepo.environment import CodeVersion, Environment, Origin
 from kgrepo.errors import InvalidInput
 from kgrepo.iris import segment
 from kgrepo.records import Executable, Trigger
@@ -36,6 +37,20 @@ def iri(repo: Repository, area: str, value: str) -> NamedNode:
         return NamedNode(text)
     except ValueError as err:
         raise InvalidInput(area.capitalize(), "id", value, f"not an IRI or id ({err})") from None
+
+
+def origin(body: EnvironmentIn | None) -> Origin:
+    """Where a run sent over REST executes: what the client sent, or nothing known."""
+    if body is None:
+        return Origin(None, None)
+    env = Environment(
+        python_version=body.python_version,
+        platform=body.platform,
+        host=body.host,
+        packages=tuple(sorted(body.packages.items())),
+    )
+    code = CodeVersion(body.code.commit, body.code.repository) if body.code else None
+    return Origin(env, code)
 
 
 def executable(body: ExecutableIn | None) -> Executable | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Scalar = str | int | float | bool
 Annotations = dict[str, Scalar]
@@ -13,6 +13,29 @@ Annotations = dict[str, Scalar]
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _unicode(cls, value: Any) -> Any:
+        return _unicode_text(value)
+
+
+def _unicode_text(value: Any) -> Any:
+    """``value``, if every text in it is Unicode: JSON's ``\\u`` escapes can carry a lone
+    surrogate, which no store or response can hold."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("is not valid Unicode text (a lone surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _unicode_text(key)
+            _unicode_text(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _unicode_text(item)
+    return value
 
 
 class ExperimentIn(_In):
@@ -50,6 +73,29 @@ class WorkflowIn(_In):
     uri: str | None = None
 
 
+class CodeIn(_In):
+    commit: str = Field(min_length=1, max_length=100, examples=["3f9a1c2" + "0" * 33])
+    repository: str = Field(min_length=1, max_length=4000, examples=["/home/ada/digits"])
+
+
+class EnvironmentIn(_In):
+    """Where the run executes (FR9), as the client captured it; ``kgrepo.Client`` sends its own.
+    Without it the run records none: the server's would be wrong."""
+
+    python_version: str = Field(min_length=1, max_length=100, examples=["3.11.7"])
+    platform: str = Field(
+        min_length=1, max_length=1000, examples=["Linux-6.18-x86_64-with-glibc2.39"]
+    )
+    host: str = Field(min_length=1, max_length=1000, examples=["gpu-07"])
+    packages: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=20_000,
+        description="installed distributions, name to version",
+        examples=[{"numpy": "2.4.6", "scikit-learn": "1.8.0"}],
+    )
+    code: CodeIn | None = Field(None, description="the commit of the run's git working tree")
+
+
 class RunIn(_In):
     experiment: str = Field(min_length=1, description="experiment name", examples=["digits"])
     trigger: TriggerIn | None = Field(
@@ -59,6 +105,7 @@ class RunIn(_In):
     workflow: WorkflowIn | None = None
     name: str | None = None
     annotations: Annotations = Field(default_factory=dict)
+    environment: EnvironmentIn | None = None
     status: Literal["Succeeded", "Failed"] | None = Field(
         None,
         description=(

@@ -17,6 +17,7 @@ Bad input is always a 4xx. An unexpected exception is a 500 with a generic body 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from typing import Any
@@ -210,10 +211,19 @@ def problem_for(err: Exception) -> dict[str, Any]:
     return body
 
 
+class ProblemResponse(JSONResponse):
+    """A problem document, ASCII-escaped: it may quote bad input that is not Unicode text."""
+
+    media_type = MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False).encode()
+
+
 def response(err: Exception) -> JSONResponse:
     body = problem_for(err)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(err, Unauthenticated) else None
-    return JSONResponse(body, status_code=body["status"], media_type=MEDIA_TYPE, headers=headers)
+    return ProblemResponse(body, status_code=body["status"], headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -230,11 +240,8 @@ def install(app: FastAPI) -> None:
             "status": err.status_code,
             "detail": str(err.detail),
         }
-        return JSONResponse(
-            body,
-            status_code=err.status_code,
-            media_type=MEDIA_TYPE,
-            headers=getattr(err, "headers", None),
+        return ProblemResponse(
+            body, status_code=err.status_code, headers=getattr(err, "headers", None)
         )
 
     async def unexpected(request: Request, err: Exception) -> JSONResponse:

@@ -90,6 +90,7 @@ def start_run(body: RunIn, state: State, principal: Writer) -> RunOut:
         name=body.name,
         annotations=body.annotations or None,
         atomic=whole,
+        origin=convert.origin(body.environment),
     )
     run.start()
     if not whole:

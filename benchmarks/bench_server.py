@@ -12,7 +12,9 @@ Everything on 127.0.0.1, load generator on the same machine, each phase bounded 
 ``REST recording``
     the same run through ``kgrepo serve`` (embedded store, 1 worker): 4 requests per run
     (``POST /runs``, 2 × ``POST /runs/{run}/steps``, ``POST /runs/{run}/end``) from ``--clients``
-    threads, each with its own keep-alive connection; runs/s and p50/p99 per request.
+    threads, each with its own keep-alive connection; runs/s and p50/p99 per request. The run
+    carries this process's environment, as ``kgrepo.Client`` sends it (the in-process run captures
+    its own).
 ``REST recording, whole runs`` and its baseline ``in-process-atomic``
     the same run as an atomic run: in process ``exp.run(atomic=True)`` (one store write at the
     end), over REST one ``POST /runs`` with the final ``status`` and both ``steps``. Both take
@@ -63,6 +65,12 @@ import httpx
 from kgrepo.api.tokens import Role, TokenStore
 
 import kgrepo
+from kgrepo._client_recording import _origin
+from kgrepo.environment import Origin
+
+# Where the run executes, as kgrepo.Client sends it with each run (FR9): the same content as the
+# in-process run, which captures its own.
+ENVIRONMENT = _origin(Origin.here())
 
 LINEAGE = """PREFIX prov: <http://www.w3.org/ns/prov#>
 SELECT DISTINCT ?data WHERE { <MODEL> (prov:wasGeneratedBy/prov:used)+ ?data }"""
@@ -354,7 +362,8 @@ def rest_recorder(
             r.raise_for_status()
             return r.json()
 
-        run = call("/api/v1/runs", {"experiment": "bench", "config": {"seed": i}})["iri"]
+        start = {"experiment": "bench", "config": {"seed": i}, "environment": ENVIRONMENT}
+        run = call("/api/v1/runs", start)["iri"]
         rid = run.rsplit("/", 1)[1]
         for n in range(2):
             call(f"/api/v1/runs/{rid}/steps", step_body(i, n))
@@ -375,6 +384,7 @@ def rest_whole_recorder(
         body = {
             "experiment": "bench",
             "config": {"seed": i},
+            "environment": ENVIRONMENT,
             "status": "Succeeded",
             "steps": [step_body(i, n) for n in range(2)],
         }

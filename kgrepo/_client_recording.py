@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from kgrepo.artifacts import DATASET, Artifact, ArtifactRef
+from kgrepo.environment import Origin
 from kgrepo.errors import InvalidInput, InvalidState
 from kgrepo.records import Executable, Status, Trigger, Workflow
 
@@ -84,6 +85,8 @@ class RemoteRun:
     def start(self) -> RemoteRun:
         if self.status is not None:
             raise InvalidState(f"run <{self.iri}> has already started")
+        # Where the run executes is this process's, as in an embedded run, not the server's.
+        self._body["environment"] = _origin(Origin.here())
         if self._pending is not None:
             self.status = Status.RUNNING
             return self
@@ -400,6 +403,21 @@ def _position(ref: RemoteRef, refs: list[RemoteRef], where: str) -> str | None:
         if candidate is ref:
             return f"{where}[{i}]"
     return None
+
+
+def _origin(origin: Origin) -> dict[str, Any] | None:
+    """``POST /runs``'s ``environment``: where the run executes (see ``EnvironmentIn``)."""
+    env = origin.environment
+    if env is None:
+        return None
+    code = origin.code
+    return {
+        "python_version": env.python_version,
+        "platform": env.platform,
+        "host": env.host,
+        "packages": dict(env.packages),
+        "code": {"commit": code.commit, "repository": code.repository} if code else None,
+    }
 
 
 __all__ = ["RemoteExperiment", "RemoteRef", "RemoteRun", "RemoteStep"]

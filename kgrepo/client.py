@@ -13,6 +13,9 @@ log_metric/annotate`` work as they do embedded. What differs, and why:
   ended; within the step, refer to it by the reference object (``log_metric(of=model)``), which is
   what embedded scripts do anyway.
 - The run's agent (``prov:wasAssociatedWith``) is the owner of the token, not an argument.
+- The run records where this script runs (FR9: Python, platform, host, packages, the commit of
+  its working tree), sent with the run's start as an embedded run captures it; its ``kg:host``
+  names the server, the process recording it.
 - Errors come back as the same :mod:`kgrepo.errors` classes (InvalidInput naming entity, field,
   value and reason; NotFound; QuerySyntaxError with line and column…); what only a server has
   (401, 403, limits) is a :class:`RemoteError` with the problem document.

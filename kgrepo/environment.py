@@ -62,6 +62,28 @@ class CodeVersion:
     repository: str
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a run executes, as recorded with it (FR9): its environment and the code version of
+    its working tree, either unknown (None).
+
+    A run records :meth:`here`, the recording process's, unless told otherwise: a server
+    recording a client's run records the one the client sent (``kgrepo.Client`` sends its own),
+    and none when the client sent none, rather than the server's.
+
+    >>> Origin.here().environment == capture()
+    True
+    """
+
+    environment: Environment | None
+    code: CodeVersion | None
+
+    @classmethod
+    def here(cls) -> Origin:
+        """This process's environment and the code version of its working directory."""
+        return cls(capture(), code_version())
+
+
 def code_version(start: Path | None = None) -> CodeVersion | None:
     """The commit checked out in the git working tree containing ``start`` (default: cwd)."""
     where = str((start or Path.cwd()).resolve())

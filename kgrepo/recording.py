@@ -71,12 +71,15 @@ class Experiment:
         name: str | None = None,
         annotations: Mapping[str, Any] | None = None,
         atomic: bool = False,
+        origin: environment.Origin | None = None,
     ) -> Run:
         """A new run of this experiment; use it as a context manager (or call ``start``/``end``).
 
         ``trigger`` defaults to a manual trigger; ``agent`` (the person or program running it)
         defaults to the trigger's agent. ``config`` may nest mappings: ``{"opt": {"lr": 0.1}}`` is
-        recorded as the setting ``opt.lr``.
+        recorded as the setting ``opt.lr``. ``origin`` (default: this process's environment and
+        working tree, captured at the start) is where the run executes, for a run recorded by
+        another process than its own (an importer, a server).
 
         A run is written as it happens: its start, each step as it ends, its end; a crash leaves
         it marked running (:meth:`Repository.stale_runs`). An ``atomic`` run is checked the same
@@ -96,7 +99,15 @@ class Experiment:
         'https://w3id.org/kgrepo#Succeeded'
         """
         return Run(
-            self, trigger or Trigger.manual(), config, workflow, agent, name, annotations, atomic
+            self,
+            trigger or Trigger.manual(),
+            config,
+            workflow,
+            agent,
+            name,
+            annotations,
+            atomic,
+            origin,
         )
 
     def __repr__(self) -> str:
@@ -116,6 +127,7 @@ class Run:
         name: str | None,
         annotations: Mapping[str, Any] | None,
         atomic: bool = False,
+        origin: environment.Origin | None = None,
     ) -> None:
         self.experiment = experiment
         self.repository = experiment.repository
@@ -123,6 +135,9 @@ class Run:
             raise InvalidInput("Run", "trigger", trigger, "expected a kgrepo.Trigger")
         if workflow is not None and not isinstance(workflow, Workflow):
             raise InvalidInput("Run", "workflow", workflow, "expected a kgrepo.Workflow")
+        if origin is not None and not isinstance(origin, environment.Origin):
+            raise InvalidInput("Run", "origin", origin, "expected a kgrepo.environment.Origin")
+        self.origin = origin
         if isinstance(agent, str):
             agent = Agent(agent)
         if agent is not None and not isinstance(agent, Agent):
@@ -260,17 +275,20 @@ class Run:
             t.add(run, KG.executes, d.workflow(t, self.workflow))
         d.settings(t, run, self.config, self.experiment.iri, "Run")
         d.annotations(t, run, self.annotations, "Run")
-        env = environment.capture()
-        env_iri = repo._minter.environment(env.digest)
-        t.add(run, KG.environment, env_iri)
-        t.add(run, KG.host, Literal(env.host))
+        origin = self.origin or environment.Origin.here()
+        env = origin.environment
+        if env is not None:
+            t.add(run, KG.environment, repo._minter.environment(env.digest))
+        # The recording process (a server, for a client's run): how runs left open are recovered.
+        t.add(run, KG.host, Literal(environment.capture().host))
         t.add(run, KG.pid, Literal(environment.process_id()))
-        code = environment.code_version()
+        code = origin.code
         if code is not None:
             t.add(run, KG.codeVersion, Literal(code.commit))
             t.add(run, KG.codeRepository, Literal(code.repository))
         self._creation = self.experiment._creation
-        self._write(t, repo._environment_quads(env) + self._creation)
+        described = repo._environment_quads(env) if env is not None else []
+        self._write(t, described + self._creation)
         if self._staged is None:
             self.experiment._created(self._creation)
         self._start = t

@@ -214,6 +214,27 @@ def test_malformed_json_wrong_types_unknown_fields(writer: httpx.Client) -> None
     assert body["errors"][0]["field"] == "colour"  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        (b'{"name": "digits \\ud800"}', "name"),
+        (b'{"name": "digits", "annotations": {"team \\udc00": "x"}}', "annotations"),
+        (b'{"name": "digits", "goal": "\\ud83d"}', "goal"),
+    ],
+)
+def test_text_that_is_not_unicode_is_422_naming_the_field(
+    writer: httpx.Client, content: bytes, field: str
+) -> None:
+    """JSON's \\u escapes can carry a lone surrogate; it is refused, and the problem quoting it
+    is still valid JSON (it once made the error response itself fail, a 500)."""
+    json_type = {"content-type": "application/json"}
+    response = writer.post("/api/v1/experiments", content=content, headers=json_type)
+    body = _problem(response, 422, "request-validation")
+    assert body["errors"][0]["field"] == field  # type: ignore[index]
+    emoji = b'{"name": "digits \\ud83d\\ude00"}'  # a surrogate pair is one character
+    assert writer.post("/api/v1/experiments", content=emoji, headers=json_type).status_code == 201
+
+
 def test_oversized_bodies_are_413(server: LiveServer, writer: httpx.Client) -> None:
     big = b'{"experiment": "' + b"x" * 2_000_000 + b'"}'
     _problem(
