@@ -132,7 +132,10 @@ def test_a_run_sent_without_an_environment_records_none_not_the_servers(
 @pytest.mark.server
 @pytest.mark.parametrize("atomic", [False, True])
 def test_the_client_sends_where_it_runs(
-    server: LiveServer, writer: httpx.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    server: LiveServer,
+    writer: httpx.Client,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     atomic: bool,
 ) -> None:
     # The client works in a git working tree the server knows nothing of.

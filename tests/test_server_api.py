@@ -231,7 +231,8 @@ def test_text_that_is_not_unicode_is_422_naming_the_field(
     response = writer.post("/api/v1/experiments", content=content, headers=json_type)
     body = _problem(response, 422, "request-validation")
     assert body["errors"][0]["field"] == field  # type: ignore[index]
-    emoji = b'{"name": "digits \\ud83d\\ude00"}'  # a surrogate pair is one character
+    # A surrogate pair is one character (an emoji), and welcome.
+    emoji = b'{"name": "digits", "annotations": {"mood": "\\ud83d\\ude00"}}'
     assert writer.post("/api/v1/experiments", content=emoji, headers=json_type).status_code == 201
 
 
