@@ -144,9 +144,9 @@ def test_the_client_sends_where_it_runs(
     monkeypatch.chdir(tmp_path)
     name = _name()
     with kgrepo.Client(server.url, token=server.writer) as client:
-        with client.experiment("origins").run(name=name, atomic=atomic) as run:
-            with run.step("fit"):
-                pass
+        run = client.experiment("origins").run(name=name, atomic=atomic)
+        with run, run.step("fit"):
+            pass
     got = _served_origin(writer, name)
     assert got["commit"] == "b" * 40
     assert got["python"] == sys.version.split()[0]
