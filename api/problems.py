@@ -37,6 +37,7 @@ from kgrepo.errors import (
     NotFound,
     QuerySyntaxError,
     StoreUnavailable,
+    TooLarge,
     ValidationError,
 )
 
@@ -124,6 +125,7 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
     NotFound: (404, "not-found", "Not found"),
     Conflict: (409, "conflict", "Conflicts with the repository"),
     StoreUnavailable: (503, "store-unavailable", "The store is unavailable"),
+    TooLarge: (422, "too-large", "The answer is over the server's limit"),
     KgRepoError: (400, "kgrepo-error", "Request refused"),
     RequestValidationError: (422, "request-validation", "The request does not validate"),
     Unauthenticated: (401, "unauthenticated", "Authentication required"),

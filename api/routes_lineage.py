@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from kgrepo.api import convert, problems
-from kgrepo.api.deps import Reader, Repo, Writer
+from kgrepo.api.deps import Reader, Repo, State, Writer
 from kgrepo.api.models import EquivalentIn, EquivalentOut, FlagIn, FlagOut
 
 from kgrepo import compare, dag, history, lineage, reuse
@@ -19,23 +19,29 @@ from kgrepo.results import TriggerInfo
 router = APIRouter(tags=["lineage"], responses=problems.responses(401, 403, 404, 413, 422))
 
 
-@router.get("/artifacts/{artifact:path}/lineage")
+@router.get("/artifacts/{artifact:path}/lineage", responses=problems.responses(422))
 def artifact_lineage(
     artifact: str,
-    repo: Repo,
+    state: State,
     principal: Reader,
     direction: Literal["upstream", "downstream"] = "upstream",
     depth: Annotated[int | None, Query(ge=0, le=1000)] = None,
 ) -> lineage.Lineage:
-    """How the artifact came to be (upstream, FR4) or what it touched (downstream, FR5)."""
+    """How the artifact came to be (upstream, FR4) or what it touched (downstream, FR5). A
+    lineage of more steps than the server's ``max_steps`` is a 422 ``too-large``: ask with a
+    ``depth``."""
+    repo = state.repository
     node = convert.iri(repo, "artifact", artifact)
-    return (lineage.upstream if direction == "upstream" else lineage.downstream)(repo, node, depth)
+    walk = lineage.upstream if direction == "upstream" else lineage.downstream
+    return walk(repo, node, depth, max_steps=state.settings.max_steps)
 
 
 @router.get("/artifacts/{artifact:path}/recipe")
-def artifact_recipe(artifact: str, repo: Repo, principal: Reader) -> lineage.Recipe:
+def artifact_recipe(artifact: str, state: State, principal: Reader) -> lineage.Recipe:
     """What it takes to reproduce the artifact: ordered steps, executables, settings (FR8)."""
-    return lineage.recipe(repo, convert.iri(repo, "artifact", artifact))
+    repo = state.repository
+    node = convert.iri(repo, "artifact", artifact)
+    return lineage.recipe(repo, node, max_steps=state.settings.max_steps)
 
 
 @router.post("/artifacts/{artifact:path}/flags", status_code=201)

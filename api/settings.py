@@ -35,6 +35,8 @@ class Settings:
     - ``anonymous_read``: requests without a token may read (off by default).
     - ``query_timeout`` (seconds) and ``max_rows``: the limits of ``/sparql`` (see
       :mod:`kgrepo.api.sparql_runner` for how they are enforced).
+    - ``max_steps``: the most steps a lineage or recipe answer may hold (422 ``too-large``
+      beyond, before any step's details are read: they cost ~1.6 ms a step, and the JSON ~1 KB).
     - ``max_body``: the largest request body accepted, in bytes (413 beyond).
     - ``query_workers``: processes evaluating ``/sparql`` queries at the same time.
     - ``demo``: record the demo runs into the store at start-up.
@@ -48,6 +50,7 @@ class Settings:
     anonymous_read: bool = False
     query_timeout: float = 10.0
     max_rows: int = 100_000
+    max_steps: int = 10_000
     max_body: int = 1_000_000
     query_workers: int = 2
     demo: bool = False
@@ -68,7 +71,14 @@ class Settings:
                 self.workers,
                 "more than one worker needs a store shared through a SPARQL server (a URL)",
             )
-        for name in ("query_timeout", "max_rows", "max_body", "query_workers", "workers"):
+        for name in (
+            "query_timeout",
+            "max_rows",
+            "max_steps",
+            "max_body",
+            "query_workers",
+            "workers",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise InvalidInput("Settings", name, value, "expected a positive number")
@@ -95,8 +105,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Settings from ``KGREPO_STORE``, ``KGREPO_BASE``, ``KGREPO_TOKENS``,
         ``KGREPO_ANONYMOUS_READ``, ``KGREPO_QUERY_TIMEOUT``, ``KGREPO_MAX_ROWS``,
-        ``KGREPO_MAX_BODY``, ``KGREPO_QUERY_WORKERS`` and ``KGREPO_DEMO`` (how ``kgrepo serve``
-        hands its options to uvicorn's worker processes)."""
+        ``KGREPO_MAX_STEPS``, ``KGREPO_MAX_BODY``, ``KGREPO_QUERY_WORKERS`` and ``KGREPO_DEMO``
+        (how ``kgrepo serve`` hands its options to uvicorn's worker processes)."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):

@@ -46,6 +46,7 @@ from kgrepo.errors import (
     NotFound,
     QuerySyntaxError,
     StoreUnavailable,
+    TooLarge,
     ValidationError,
 )
 from kgrepo.iris import DEFAULT_BASE
@@ -84,6 +85,7 @@ __all__ = [
     "Status",
     "Step",
     "StoreUnavailable",
+    "TooLarge",
     "Trigger",
     "ValidationError",
     "Workflow",

@@ -50,7 +50,7 @@ import dataclasses
 import itertools
 import threading
 from collections import defaultdict, deque
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -314,10 +314,16 @@ class LineageIndex:
 
     # -- questions ---------------------------------------------------------------------------------
     def walk(
-        self, repo: Repository, root: str, direction: Direction, depth: int | None
+        self,
+        repo: Repository,
+        root: str,
+        direction: Direction,
+        depth: int | None,
+        check: Callable[[int], None] = lambda steps: None,
     ) -> Walk | None:
         """The materials of the lineage of ``root``, or None when the recorded edges are not all
-        between IRIs (the queries answer those)."""
+        between IRIs (the queries answer those); ``check(steps)`` runs before records are read
+        (it may raise)."""
         reader: _Reader | None = None
         steps: dict[str, StepRecord] = {}
         artifacts: dict[str, ArtifactInfo] = {}
@@ -335,6 +341,8 @@ class LineageIndex:
                 if self._edges is None:
                     return None
                 found, ins, outs = self._edges.walk(root, direction, depth)
+                if attempt == 0:
+                    check(len(found))
                 mentioned = {root, *(a for e in found for a in (*ins[e], *outs[e]))}
                 kinds = _kinds(repo)
                 if self._kinds != kinds:

@@ -39,6 +39,7 @@ from kgrepo.errors import (
     NotFound,
     QuerySyntaxError,
     StoreUnavailable,
+    TooLarge,
 )
 from kgrepo.iris import Minter, segment
 
@@ -194,6 +195,8 @@ def _error(status: int, problem: Mapping[str, Any]) -> KgRepoError:
         return InvalidState(detail)
     if slug == "store-unavailable":
         return StoreUnavailable(detail)
+    if slug == "too-large":
+        return TooLarge(detail)
     return RemoteError(status, problem)
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "NotFound",
     "QuerySyntaxError",
     "StoreUnavailable",
+    "TooLarge",
     "ValidationError",
 ]
 
@@ -81,6 +82,11 @@ class Conflict(KgRepoError):
 
 class StoreUnavailable(KgRepoError, OSError):
     """The store cannot be opened, e.g. another process holds its lock."""
+
+
+class TooLarge(KgRepoError):
+    """An answer would hold more than the limit the caller set; it was not read. The message
+    says how to ask for less (e.g. a lineage ``depth``)."""
 
 
 def _shorten(value: Any, limit: int = 80) -> str:

@@ -509,6 +509,29 @@ def test_a_bad_depth_is_refused(
     assert err.value.value == depth
 
 
+@pytest.mark.parametrize("built", [False, True], ids=["queried", "indexed"])
+def test_a_lineage_over_max_steps_is_refused_before_its_details_are_read(
+    repo: Repository, built: bool
+) -> None:
+    p = record_pipeline(repo)
+    index = repo.store.lineage_index
+    if built and index is not None:
+        index.build()
+    whole = lin.upstream(repo, p.model)
+    steps = len(whole.steps)
+    assert steps > 1
+    assert lin.upstream(repo, p.model, max_steps=steps) == whole
+    with pytest.raises(kgrepo.TooLarge, match=rf"has {steps} steps, over the limit of 1: .*depth"):
+        lin.upstream(repo, p.model, max_steps=1)
+    with pytest.raises(kgrepo.TooLarge, match="upstream lineage"):
+        lin.recipe(repo, p.model, max_steps=steps - 1)
+    assert len(lin.upstream(repo, p.model, depth=1, max_steps=1).steps) == 1
+    with pytest.raises(kgrepo.TooLarge, match="downstream lineage"):
+        lin.downstream(repo, p.raw, max_steps=0)
+    with pytest.raises(InvalidInput, match="max_steps"):
+        lin.downstream(repo, p.raw, max_steps=-1)
+
+
 # -- FR5: flags ------------------------------------------------------------------------------------
 def test_flag_makes_every_descendant_a_suspect_and_deletes_nothing(repo: Repository) -> None:
     p = record_pipeline(repo)

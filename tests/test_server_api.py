@@ -298,6 +298,24 @@ def test_lineage_questions_on_the_demo(writer: httpx.Client) -> None:
     assert trigger["cause"]
 
 
+def test_a_lineage_over_the_servers_max_steps_is_422_too_large(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    with (
+        live_server(tmp_path_factory.mktemp("small"), "--demo", "--max-steps", "1") as small,
+        small.client(small.reader) as reader,
+    ):
+        models = reader.get("/api/v1/artifacts", params={"kind": "Model", "limit": 1}).json()
+        model = _id(models["items"][0]["iri"])
+        refused = reader.get(f"/api/v1/artifacts/{model}/lineage")
+        body = _problem(refused, 422, "too-large")
+        assert "over the limit of 1" in str(body["detail"]) and "depth" in str(body["detail"])
+        _problem(reader.get(f"/api/v1/artifacts/{model}/recipe"), 422, "too-large")
+        one = reader.get(f"/api/v1/artifacts/{model}/lineage", params={"depth": 1})
+        assert one.status_code == 200, one.text
+        assert len(one.json()["steps"]) == 1
+
+
 def test_triggers(writer: httpx.Client) -> None:
     body = {"cause": "data_change", "concerns": "file:///d.csv", "reason": "new data"}
     run = _run(writer, trigger=body)

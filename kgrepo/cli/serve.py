@@ -54,6 +54,13 @@ def _tokens_path(ctx: click.Context, tokens: str | None) -> str:
 @click.option("--anonymous-read", is_flag=True, help="Let requests without a token read.")
 @click.option("--query-timeout", default=10.0, show_default=True, type=float)
 @click.option("--max-rows", default=100_000, show_default=True, type=int)
+@click.option(
+    "--max-steps",
+    default=10_000,
+    show_default=True,
+    type=int,
+    help="The most steps a lineage or recipe answer may hold.",
+)
 @click.option("--tokens", default=None, help="Token file [default: <repo>.tokens.sqlite]")
 @click.pass_context
 def serve(
@@ -66,6 +73,7 @@ def serve(
     anonymous_read: bool,
     query_timeout: float,
     max_rows: int,
+    max_steps: int,
     tokens: str | None,
 ) -> None:
     """Serve the repository: REST API (/api/v1), SPARQL (/sparql), docs (/docs).
@@ -89,6 +97,7 @@ def serve(
             anonymous_read=anonymous_read,
             query_timeout=query_timeout,
             max_rows=max_rows,
+            max_steps=max_steps,
             demo=demo,
             workers=workers,
         )
