@@ -16,7 +16,7 @@ from pyoxigraph import NamedNode
 import kgrepo
 from kgrepo import reuse
 from kgrepo.artifacts import DATASET, Artifact, ArtifactRef
-from kgrepo.environment import CodeVersion, Environment, Origin
+from kgrepo.environment import CodeVersion, Environment, KnownEnvironment, Origin
 from kgrepo.errors import InvalidInput
 from kgrepo.iris import segment
 from kgrepo.records import Executable, Trigger
@@ -43,13 +43,16 @@ def origin(body: EnvironmentIn | None) -> Origin:
     """Where a run sent over REST executes: what the client sent, or nothing known."""
     if body is None:
         return Origin(None, None)
+    code = CodeVersion(body.code.commit, body.code.repository) if body.code else None
+    if body.digest is not None:
+        return Origin(KnownEnvironment(body.digest), code)
+    assert body.python_version and body.platform and body.host  # EnvironmentIn checked
     env = Environment(
         python_version=body.python_version,
         platform=body.platform,
         host=body.host,
-        packages=tuple(sorted(body.packages.items())),
+        packages=tuple(sorted((body.packages or {}).items())),
     )
-    code = CodeVersion(body.code.commit, body.code.repository) if body.code else None
     return Origin(env, code)
 
 

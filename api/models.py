@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Scalar = str | int | float | bool
 Annotations = dict[str, Scalar]
@@ -80,20 +80,41 @@ class CodeIn(_In):
 
 class EnvironmentIn(_In):
     """Where the run executes (FR9), as the client captured it; ``kgrepo.Client`` sends its own.
-    Without it the run records none: the server's would be wrong."""
+    Without it the run records none: the server's would be wrong.
 
-    python_version: str = Field(min_length=1, max_length=100, examples=["3.11.7"])
-    platform: str = Field(
-        min_length=1, max_length=1000, examples=["Linux-6.18-x86_64-with-glibc2.39"]
+    Either in full (``python_version``, ``platform``, ``host``, ``packages``), or, once this
+    repository has it, by its ``digest`` alone (the SHA-256 of its content, as
+    ``kgrepo.environment.Environment.digest`` computes it): ``kgrepo.Client`` sends it in full
+    with its first run, then by digest. A digest the repository does not know is a 422 naming
+    ``digest``: send it in full."""
+
+    python_version: str | None = Field(None, min_length=1, max_length=100, examples=["3.11.7"])
+    platform: str | None = Field(
+        None, min_length=1, max_length=1000, examples=["Linux-6.18-x86_64-with-glibc2.39"]
     )
-    host: str = Field(min_length=1, max_length=1000, examples=["gpu-07"])
-    packages: dict[str, str] = Field(
-        default_factory=dict,
+    host: str | None = Field(None, min_length=1, max_length=1000, examples=["gpu-07"])
+    packages: dict[str, str] | None = Field(
+        None,
         max_length=20_000,
         description="installed distributions, name to version",
         examples=[{"numpy": "2.4.6", "scikit-learn": "1.8.0"}],
     )
+    digest: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="an environment recorded before"
+    )
     code: CodeIn | None = Field(None, description="the commit of the run's git working tree")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> EnvironmentIn:
+        full = (self.python_version, self.platform, self.host, self.packages)
+        if self.digest is not None and any(v is not None for v in full):
+            raise ValueError("give either the digest or the description, not both")
+        needed = {"python_version": self.python_version, "platform": self.platform}
+        needed["host"] = self.host
+        missing = [name for name, value in needed.items() if value is None]
+        if self.digest is None and missing:
+            raise ValueError(f"a description needs {', '.join(missing)} (or give a digest)")
+        return self
 
 
 class RunIn(_In):

@@ -13,8 +13,8 @@ Everything on 127.0.0.1, load generator on the same machine, each phase bounded 
     the same run through ``kgrepo serve`` (embedded store, 1 worker): 4 requests per run
     (``POST /runs``, 2 × ``POST /runs/{run}/steps``, ``POST /runs/{run}/end``) from ``--clients``
     threads, each with its own keep-alive connection; runs/s and p50/p99 per request. The run
-    carries this process's environment, as ``kgrepo.Client`` sends it (the in-process run captures
-    its own).
+    carries this process's environment as ``kgrepo.Client`` sends it: by digest, after a first run
+    with it in full (the in-process run captures its own).
 ``REST recording, whole runs`` and its baseline ``in-process-atomic``
     the same run as an atomic run: in process ``exp.run(atomic=True)`` (one store write at the
     end), over REST one ``POST /runs`` with the final ``status`` and both ``steps``. Both take
@@ -68,9 +68,17 @@ import kgrepo
 from kgrepo._client_recording import _origin
 from kgrepo.environment import Origin
 
-# Where the run executes, as kgrepo.Client sends it with each run (FR9): the same content as the
-# in-process run, which captures its own.
+# Where the run executes, as kgrepo.Client sends it (FR9): the same content as the in-process
+# run, which captures its own. In full with a first run (record_environment), then by digest.
 ENVIRONMENT = _origin(Origin.here())
+ENVIRONMENT_REF = _origin(Origin.here(), by_digest=True)
+
+
+def record_environment(http: httpx.Client) -> None:
+    """A first run with the environment in full, as kgrepo.Client's first run sends it."""
+    body = {"experiment": "bench", "environment": ENVIRONMENT, "status": "Succeeded"}
+    http.post("/api/v1/runs", json=body).raise_for_status()
+
 
 LINEAGE = """PREFIX prov: <http://www.w3.org/ns/prov#>
 SELECT DISTINCT ?data WHERE { <MODEL> (prov:wasGeneratedBy/prov:used)+ ?data }"""
@@ -362,7 +370,7 @@ def rest_recorder(
             r.raise_for_status()
             return r.json()
 
-        start = {"experiment": "bench", "config": {"seed": i}, "environment": ENVIRONMENT}
+        start = {"experiment": "bench", "config": {"seed": i}, "environment": ENVIRONMENT_REF}
         run = call("/api/v1/runs", start)["iri"]
         rid = run.rsplit("/", 1)[1]
         for n in range(2):
@@ -384,7 +392,7 @@ def rest_whole_recorder(
         body = {
             "experiment": "bench",
             "config": {"seed": i},
-            "environment": ENVIRONMENT,
+            "environment": ENVIRONMENT_REF,
             "status": "Succeeded",
             "steps": [step_body(i, n) for n in range(2)],
         }
@@ -432,6 +440,7 @@ def remote_phase(seconds: float, n_clients: int, tmp: Path) -> dict[str, Any]:
             httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
             for _ in range(n_clients)
         ]
+        record_environment(clients[0])
         rest = rest_recorder(clients, threading.Lock(), iter(range(10**9)))
         rest(0, [])  # warm-up
         runs, lat, elapsed = timed_loop(seconds, n_clients, rest)
@@ -586,6 +595,7 @@ def _measure(
             for _ in range(args.clients)
         ]
 
+        record_environment(clients[0])
         rest = rest_recorder(clients, lock, counter)
         rest(0, [])  # warm-up
         whole = rest_whole_recorder(clients, lock, counter)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from kgrepo.artifacts import DATASET, Artifact, ArtifactRef
-from kgrepo.environment import Origin
+from kgrepo.environment import KnownEnvironment, Origin
 from kgrepo.errors import InvalidInput, InvalidState
 from kgrepo.records import Executable, Status, Trigger, Workflow
 
@@ -81,16 +81,18 @@ class RemoteRun:
         self._last: RemoteStep | None = None
         #: An atomic run's ended steps, sent with its end (None: each is sent as it ends).
         self._pending: list[RemoteStep] | None = [] if atomic else None
+        #: Where the run executes, captured at its start.
+        self._origin = Origin(None, None)
 
     def start(self) -> RemoteRun:
         if self.status is not None:
             raise InvalidState(f"run <{self.iri}> has already started")
         # Where the run executes is this process's, as in an embedded run, not the server's.
-        self._body["environment"] = _origin(Origin.here())
+        self._origin = Origin.here()
         if self._pending is not None:
             self.status = Status.RUNNING
             return self
-        out = self.client._call("POST", "/api/v1/runs", self._body)
+        out = self._post(self._body)
         self.iri = out["iri"]
         self.status = Status(out["status"])
         return self
@@ -111,11 +113,32 @@ class RemoteRun:
     def _send_whole(self, end: dict[str, Any]) -> None:
         assert self._pending is not None
         steps = [step._body for step in self._pending]
-        out = self.client._call("POST", "/api/v1/runs", {**self._body, **end, "steps": steps})
+        out = self._post({**self._body, **end, "steps": steps})
         self.iri = out["iri"]
         for step, recorded in zip(self._pending, out["steps"], strict=True):
             step._recorded(recorded)
         self.status = Status(out["status"])
+
+    def _post(self, body: dict[str, Any]) -> Any:
+        """``POST /runs`` with the run's origin: its environment by digest if the server has
+        recorded it, in full the first time (or again, if the server no longer knows it)."""
+        env = self._origin.environment
+        known = self.client._environments
+        by_digest = env is not None and env.digest in known
+        try:
+            out = self.client._call(
+                "POST", "/api/v1/runs", {**body, "environment": _origin(self._origin, by_digest)}
+            )
+        except InvalidInput as err:
+            if not (by_digest and err.entity == "Environment" and err.field == "digest"):
+                raise
+            assert env is not None
+            known.discard(env.digest)
+            full = _origin(self._origin, False)
+            out = self.client._call("POST", "/api/v1/runs", {**body, "environment": full})
+        if env is not None:
+            known.add(env.digest)
+        return out
 
     def __enter__(self) -> RemoteRun:
         return self.start()
@@ -405,19 +428,26 @@ def _position(ref: RemoteRef, refs: list[RemoteRef], where: str) -> str | None:
     return None
 
 
-def _origin(origin: Origin) -> dict[str, Any] | None:
-    """``POST /runs``'s ``environment``: where the run executes (see ``EnvironmentIn``)."""
+def _origin(origin: Origin, by_digest: bool = False) -> dict[str, Any] | None:
+    """``POST /runs``'s ``environment``: where the run executes (see ``EnvironmentIn``), the
+    environment named by its digest if ``by_digest`` (or if that is all the origin has)."""
     env = origin.environment
     if env is None:
         return None
     code = origin.code
-    return {
-        "python_version": env.python_version,
-        "platform": env.platform,
-        "host": env.host,
-        "packages": dict(env.packages),
-        "code": {"commit": code.commit, "repository": code.repository} if code else None,
+    body: dict[str, Any] = {
+        "code": {"commit": code.commit, "repository": code.repository} if code else None
     }
+    if by_digest or isinstance(env, KnownEnvironment):
+        body["digest"] = env.digest
+    else:
+        body |= {
+            "python_version": env.python_version,
+            "platform": env.platform,
+            "host": env.host,
+            "packages": dict(env.packages),
+        }
+    return body
 
 
 __all__ = ["RemoteExperiment", "RemoteRef", "RemoteRun", "RemoteStep"]

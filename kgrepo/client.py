@@ -14,8 +14,8 @@ log_metric/annotate`` work as they do embedded. What differs, and why:
   what embedded scripts do anyway.
 - The run's agent (``prov:wasAssociatedWith``) is the owner of the token, not an argument.
 - The run records where this script runs (FR9: Python, platform, host, packages, the commit of
-  its working tree), sent with the run's start as an embedded run captures it; its ``kg:host``
-  names the server, the process recording it.
+  its working tree), sent with the run's start as an embedded run captures it: in full the first
+  time, then by digest; its ``kg:host`` names the server, the process recording it.
 - Errors come back as the same :mod:`kgrepo.errors` classes (InvalidInput naming entity, field,
   value and reason; NotFound; QuerySyntaxError with line and column…); what only a server has
   (401, 403, limits) is a :class:`RemoteError` with the problem document.
@@ -69,6 +69,8 @@ class Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout)
         self._kinds: dict[str, ArtifactKind] = dict(BUILTIN_KINDS)
+        #: Digests of environments the server has recorded: later runs name them by digest.
+        self._environments: set[str] = set()
 
     def experiment(
         self, name: str, *, goal: str | None = None, annotations: Mapping[str, Any] | None = None

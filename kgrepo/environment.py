@@ -63,6 +63,14 @@ class CodeVersion:
 
 
 @dataclass(frozen=True)
+class KnownEnvironment:
+    """An environment the repository already describes, named by its digest: what a client sends
+    once the server has its environment in full (see ``EnvironmentIn``)."""
+
+    digest: str
+
+
+@dataclass(frozen=True)
 class Origin:
     """Where a run executes, as recorded with it (FR9): its environment and the code version of
     its working tree, either unknown (None).
@@ -75,7 +83,7 @@ class Origin:
     True
     """
 
-    environment: Environment | None
+    environment: Environment | KnownEnvironment | None
     code: CodeVersion | None
 
     @classmethod

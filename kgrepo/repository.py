@@ -17,7 +17,7 @@ from kgrepo._bind import Value
 from kgrepo._describe import Describer, Triple, Triples
 from kgrepo._vocab import KG, PROV, RDFS
 from kgrepo.artifacts import BUILTIN_KINDS, DATASET, ArtifactKind
-from kgrepo.environment import Environment
+from kgrepo.environment import Environment, KnownEnvironment
 from kgrepo.errors import InvalidInput, NotFound
 from kgrepo.iris import DEFAULT_BASE, Minter
 from kgrepo.recording import Experiment
@@ -472,12 +472,20 @@ class Repository:
         merged.types = context.types
         self._validate(merged)
 
-    def _environment_quads(self, env: Environment) -> list[Quad]:
-        """The environment's description, unless the store already has it."""
+    def _environment_quads(self, env: Environment | KnownEnvironment) -> list[Quad]:
+        """The environment's description, unless the store already has it (which a
+        KnownEnvironment says: refused if it does not)."""
         iri = self._minter.environment(env.digest)
         if iri in self._known_environments or self.store.contains_graph(iri):
             self._known_environments.add(iri)
             return []
+        if isinstance(env, KnownEnvironment):
+            raise InvalidInput(
+                "Environment",
+                "digest",
+                env.digest,
+                "no environment with this digest is recorded here: send it in full once",
+            )
         t = self._describer.triples()
         self._describer.environment(t, env)
         self._validate(t)

@@ -6,6 +6,7 @@ recovered)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import uuid
@@ -154,6 +155,69 @@ def test_the_client_sends_where_it_runs(
 
 
 @pytest.mark.server
+def test_an_environment_recorded_once_is_then_named_by_its_digest(writer: httpx.Client) -> None:
+    first, second = _name(), _name()
+    response = writer.post(
+        "/api/v1/runs", json={"experiment": "origins", "name": first, "environment": ELSEWHERE}
+    )
+    assert response.status_code == 201, response.text
+    digest = _digest(ELSEWHERE)
+    by_digest = {"digest": digest, "code": {"commit": "c" * 40, "repository": "C:/work/digits"}}
+    body = {"experiment": "origins", "name": second, "environment": by_digest}
+    response = writer.post("/api/v1/runs", json=body)
+    assert response.status_code == 201, response.text
+    got = _served_origin(writer, second)
+    assert (got["host"], got["python"], got["packages"]) == ("laptop-17", "3.10.4", "2")
+    assert got["commit"] == "c" * 40
+
+
+@pytest.mark.server
+def test_the_client_sends_its_environment_in_full_once_then_by_digest(tmp_path: Path) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def keep(request: httpx.Request) -> None:
+        if request.method == "POST" and request.url.path == "/api/v1/runs":
+            sent.append(json.loads(request.content)["environment"])
+
+    names = [_name() for _ in range(2)]
+    with live_server(tmp_path) as fresh:  # a store that has never seen this environment
+        with kgrepo.Client(fresh.url, token=fresh.writer) as client:
+            client._http.event_hooks["request"].append(keep)
+            for name in names:
+                with client.experiment("origins").run(name=name):
+                    pass
+        with fresh.client(fresh.writer) as http:
+            assert [_served_origin(http, n)["packages"] for n in names] == [
+                str(len(capture().packages))
+            ] * 2
+    assert "packages" in sent[0] and "digest" not in sent[0]
+    assert sent[1]["digest"] == capture().digest and "packages" not in sent[1]
+
+
+@pytest.mark.server
+def test_a_digest_the_repository_does_not_know_is_resent_in_full_by_the_client(
+    tmp_path: Path,
+) -> None:
+    with live_server(tmp_path) as fresh, kgrepo.Client(fresh.url, token=fresh.writer) as client:
+        client._environments.add(capture().digest)  # as if an earlier server had recorded it
+        name = _name()
+        with client.experiment("origins").run(name=name):
+            pass
+        assert capture().digest in client._environments
+        with fresh.client(fresh.writer) as http:
+            assert _served_origin(http, name)["packages"] == str(len(capture().packages))
+
+
+def _digest(environment: dict[str, Any]) -> str:
+    return Environment(
+        environment["python_version"],
+        environment["platform"],
+        environment["host"],
+        tuple(sorted(environment["packages"].items())),
+    ).digest
+
+
+@pytest.mark.server
 @pytest.mark.parametrize(
     ("environment", "field"),
     [
@@ -161,6 +225,10 @@ def test_the_client_sends_where_it_runs(
         ({**ELSEWHERE, "python_version": ""}, "environment.python_version"),
         ({**ELSEWHERE, "shell": "bash"}, "environment.shell"),
         ({**ELSEWHERE, "packages": {" ": "1.0"}}, "name"),
+        ({"digest": "f" * 64}, "digest"),  # no such environment recorded
+        ({"digest": "F" * 64}, "environment.digest"),
+        ({**ELSEWHERE, "digest": "f" * 64}, "environment"),
+        ({"python_version": "3.11", "platform": "Linux"}, "environment"),
     ],
 )
 def test_a_bad_environment_is_refused_and_writes_nothing(
