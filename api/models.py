@@ -109,9 +109,8 @@ class EnvironmentIn(_In):
         full = (self.python_version, self.platform, self.host, self.packages)
         if self.digest is not None and any(v is not None for v in full):
             raise ValueError("give either the digest or the description, not both")
-        needed = {"python_version": self.python_version, "platform": self.platform}
-        needed["host"] = self.host
-        missing = [name for name, value in needed.items() if value is None]
+        needed = ("python_version", "platform", "host")
+        missing = [name for name in needed if getattr(self, name) is None]
         if self.digest is None and missing:
             raise ValueError(f"a description needs {', '.join(missing)} (or give a digest)")
         return self
