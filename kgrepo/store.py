@@ -124,9 +124,8 @@ class OxigraphStore:
 
     def extend(self, quads: Sequence[Quad]) -> None:
         """Adds the quads in one transaction."""
-        quads = (
-            quads if isinstance(quads, list | tuple) else list(quads)
-        )  # the index reads them too
+        # The index reads them too: an iterator would be spent by the store.
+        quads = quads if isinstance(quads, list | tuple) else list(quads)
         with self._index.writing():
             self._store.extend(quads)
             self._index.added(quads)

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+from _live_server import LiveServer
 from oxigraph_server import OxigraphServer
 
 import kgrepo
@@ -122,3 +124,10 @@ def repo(new_repo: Callable[[], kgrepo.Repository]) -> kgrepo.Repository:
     """A fresh repository over each backend ("memory", "disk", "server"), closed after the
     test."""
     return new_repo()
+
+
+@pytest.fixture
+def writer(server: LiveServer) -> Iterator[httpx.Client]:
+    """An HTTP client of the module's live ``server`` fixture, with its writer token."""
+    with server.client(server.writer) as client:
+        yield client

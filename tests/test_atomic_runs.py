@@ -144,12 +144,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-@pytest.fixture
-def writer(server: LiveServer) -> Iterator[httpx.Client]:
-    with server.client(server.writer) as client:
-        yield client
-
-
 def _count(client: httpx.Client) -> int:
     response = client.get("/sparql", params={"query": COUNT_RUNS})
     assert response.status_code == 200, response.text

@@ -91,12 +91,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-@pytest.fixture
-def writer(server: LiveServer) -> Iterator[httpx.Client]:
-    with server.client(server.writer) as client:
-        yield client
-
-
 def _name() -> str:
     return f"run-{uuid.uuid4().hex}"
 

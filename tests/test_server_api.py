@@ -22,12 +22,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-@pytest.fixture
-def writer(server: LiveServer) -> Iterator[httpx.Client]:
-    with server.client(server.writer) as client:
-        yield client
-
-
 def _problem(response: httpx.Response, status: int, slug: str) -> dict[str, object]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
