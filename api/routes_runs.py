@@ -8,9 +8,11 @@ names someone else, as the one who triggered it.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from kgrepo.api import convert, problems
 from kgrepo.api.deps import Reader, Repo, ServerState, State, Writer
 from kgrepo.api.models import (
@@ -25,6 +27,7 @@ from kgrepo.api.models import (
     StepIn,
     StepOut,
 )
+from kgrepo.api.tokens import Principal
 
 from kgrepo import _resolve, history
 from kgrepo.artifacts import Artifact, ArtifactRef
@@ -34,6 +37,7 @@ from kgrepo.records import Agent, Status, Workflow
 from kgrepo.repository import Repository
 from kgrepo.results import RunSummary
 
+T = TypeVar("T")
 router = APIRouter(responses=problems.responses(401, 403, 404, 409, 413, 422))
 _REF = re.compile(r"(inputs|outputs)\[(\d+)\]\Z")
 
@@ -68,11 +72,15 @@ def get_experiment(experiment: str, repo: Repo, principal: Reader) -> Experiment
 
 
 @router.post("/runs", status_code=201, tags=["runs"], response_model=RunOut)
-def start_run(body: RunIn, state: State, principal: Writer) -> RunOut:
+async def start_run(body: RunIn, state: State, principal: Writer, request: Request) -> RunOut:
     """Starts a run (written at once, marked running); end it with ``POST /runs/{run}/end``.
 
     With a final ``status``, records the whole run instead, ``steps`` included, in one
     transaction (an atomic run): one request per run, and bad input anywhere writes nothing."""
+    return await _recorded(request, state, _start_run, body, state, principal)
+
+
+def _start_run(body: RunIn, state: ServerState, principal: Principal) -> RunOut:
     repo = state.repository
     whole = body.status is not None
     if body.steps and not whole:
@@ -112,8 +120,14 @@ def run_status(run: str, repo: Repo, principal: Reader) -> RunSummary:
 
 
 @router.post("/runs/{run:path}/end", tags=["runs"], response_model=RunOut)
-def end_run(run: str, body: RunEnd, state: State, principal: Writer) -> RunOut:
+async def end_run(
+    run: str, body: RunEnd, state: State, principal: Writer, request: Request
+) -> RunOut:
     """Ends an open run with its final status (and error message, for a failed run)."""
+    return await _recorded(request, state, _end_run, run, body, state)
+
+
+def _end_run(run: str, body: RunEnd, state: ServerState) -> RunOut:
     error = RuntimeError(body.error) if body.error else None
     if error is not None and body.status != "Failed":
         raise InvalidInput("Run", "error", body.error, "only a failed run has an error")
@@ -124,12 +138,38 @@ def end_run(run: str, body: RunEnd, state: State, principal: Writer) -> RunOut:
 
 
 @router.post("/runs/{run:path}/steps", status_code=201, tags=["runs"], response_model=StepOut)
-def record_step(run: str, body: StepIn, state: State, principal: Writer) -> StepOut:
+async def record_step(
+    run: str, body: StepIn, state: State, principal: Writer, request: Request
+) -> StepOut:
     """Records a whole step (an execution) of an open run in one atomic write: inputs, outputs,
     parameters, metrics. Bad input fails the request and writes nothing."""
-    repo = state.repository
-    with state.runs.using(convert.iri(repo, "run", run)) as handle:
+    return await _recorded(request, state, _record_open_step, run, body, state)
+
+
+def _record_open_step(run: str, body: StepIn, state: ServerState) -> StepOut:
+    with state.runs.using(convert.iri(state.repository, "run", run)) as handle:
         return _record_step(state, handle, body)
+
+
+#: Recording requests with a body of at most this many bytes run on the event loop (_recorded).
+INLINE_BODY = 64 * 1024
+
+
+async def _recorded(
+    request: Request, state: ServerState, record: Callable[..., T], *args: Any
+) -> T:
+    """``record(*args)``, a store write whose cost grows with the request's body: on the event
+    loop if the store is embedded and the body small, in a worker thread otherwise.
+
+    A write to the embedded store is Python and Oxigraph work that holds the GIL most of the time,
+    so a thread gains it little parallelism; what the thread adds is handing the GIL over between
+    it and the loop, which on a busy machine costs more than the write (BENCHMARKS.md, "Server":
+    4-request runs went from ~23 to ~40 runs/s on the loop). A large body (a whole run of many
+    steps, up to the body limit) still goes to a thread, so as not to hold up other requests for
+    long, and so does every write to a SPARQL server, which mostly waits on the network."""
+    if not state.settings.remote and len(await request.body()) <= INLINE_BODY:
+        return record(*args)
+    return await run_in_threadpool(record, *args)
 
 
 class _Batch:

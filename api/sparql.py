@@ -203,7 +203,7 @@ async def _query(
         raise QueryRefused("SERVICE is not allowed: the server does not query other endpoints")
     job = QueryRequest(text, tuple(default), tuple(named), _accept(request))
     try:
-        answer = await run_in_threadpool(state.runner.run, job)
+        answer = await state.runner.answer(job)
     except QuerySyntaxError:
         if keywords_in(text, UPDATE_KEYWORDS):
             raise QueryRefused(

@@ -30,6 +30,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import anyio.to_thread
 import httpx
 from kgrepo.api.problems import QueryTimeout, ServerBusy
 from kgrepo.api.sparql_runner import (
@@ -52,7 +53,8 @@ _TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 @dataclass
 class RemoteQueryRunner:
     """Sends ``/sparql`` queries to ``store``'s query endpoint within ``timeout`` seconds and
-    ``max_rows`` rows, at most ``workers`` at a time. Thread-safe; :meth:`run` blocks."""
+    ``max_rows`` rows, at most ``workers`` at a time. Thread-safe; :meth:`run` blocks,
+    :meth:`answer` awaits it in a thread."""
 
     store: SparqlStore
     workers: int = 2
@@ -99,6 +101,10 @@ class RemoteQueryRunner:
                 "it may have stopped the query at its own time limit"
             ) from None
         return _answer(outcome, self.max_rows)
+
+    async def answer(self, request: QueryRequest) -> QueryAnswer:
+        """:meth:`run` from the event loop, in a thread (the exchange with the server blocks)."""
+        return await anyio.to_thread.run_sync(self.run, request)
 
     def close(self) -> None:
         """Closes the HTTP connections (the store itself is closed with the repository)."""

@@ -52,12 +52,14 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
 from typing import IO, Any, cast
 
+import anyio
+import anyio.to_thread
 from kgrepo.api.problems import NotAcceptable, QueryTimeout, ResultTooLarge, ServerBusy
 from pyoxigraph import (
     NamedNode,
@@ -164,7 +166,7 @@ class _Worker:
 class QueryRunner:
     """A pool of ``workers`` forked processes answering queries over ``store`` within
     ``timeout`` seconds and ``max_rows`` rows. Thread-safe; :meth:`run` blocks (call it from a
-    thread, not the event loop)."""
+    thread), :meth:`answer` is its form for the event loop."""
 
     store: GatedStore
     workers: int = 2
@@ -179,44 +181,33 @@ class QueryRunner:
             self._slots.put(None)
 
     def run(self, request: QueryRequest) -> QueryAnswer:
-        """Evaluates ``request``; raises QuerySyntaxError, NotAcceptable, ResultTooLarge,
-        QueryTimeout or ServerBusy."""
-        if self._closed:
-            raise StoreUnavailable("the server is shutting down")
+        """Evaluates ``request``, blocking the calling thread; raises QuerySyntaxError,
+        NotAcceptable, ResultTooLarge, QueryTimeout or ServerBusy."""
+        deadline = time.monotonic() + self.timeout
+        with self._lease(self._take()) as lease:
+            lease.send(request)
+            lease.receive(lease.conn.poll(max(0.0, deadline - time.monotonic())))
+        return _answer(lease.outcome, self.max_rows)
+
+    async def answer(self, request: QueryRequest) -> QueryAnswer:
+        """:meth:`run` for the event loop: the wait for the worker's answer is a wait on its pipe,
+        so neither the loop nor a thread is held meanwhile (a thread would have to win the GIL
+        back from the loop at every step, which under a stream of writes costs more than the
+        query). Only a query finding every worker busy waits in a thread."""
         deadline = time.monotonic() + self.timeout
         try:
-            worker = self._slots.get(timeout=self.timeout)
+            slot = self._slots.get_nowait()
         except queue.Empty:
-            raise ServerBusy(
-                f"every query worker stayed busy for {self.timeout:g} s; try again later"
-            ) from None
-        try:
-            if worker is None or worker.generation != self.store.generation:
-                _stop(worker)
-                worker = None  # never put a stopped worker back, even if the fork fails
-                worker = self._fork()
-            try:
-                worker.conn.send((request, self.max_rows))
-            except OSError:  # an idle worker died (killed from outside): one fresh fork
-                _stop(worker)
-                worker = None
-                worker = self._fork()
-                worker.conn.send((request, self.max_rows))
-            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                _stop(worker)
-                worker = None
-                raise QueryTimeout(self.timeout)
-            try:
-                outcome = worker.conn.recv()
-            except (EOFError, OSError):  # the worker died (killed from outside, out of memory)
-                _stop(worker)
-                worker = None
-                raise StoreUnavailable("the query worker died; try again") from None
-        except BaseException:
-            self._slots.put(worker)
-            raise
-        self._slots.put(worker)
-        return _answer(outcome, self.max_rows)
+            slot = await anyio.to_thread.run_sync(self._take)
+        with self._lease(slot) as lease:
+            lease.send(request)
+            with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
+                await anyio.wait_readable(lease.conn)
+            # The loop's poller left the pipe non-blocking, and a message longer than what has
+            # arrived would then fail to read: the rest is on its way, so wait for it.
+            os.set_blocking(lease.conn.fileno(), True)
+            lease.receive(lease.conn.poll())
+        return _answer(lease.outcome, self.max_rows)
 
     def close(self) -> None:
         """Stops every worker (idle ones now, busy ones as they come back)."""
@@ -226,6 +217,31 @@ class QueryRunner:
                 _stop(self._slots.get_nowait())
             except queue.Empty:
                 return
+
+    def _take(self) -> _Worker | None:
+        """A free slot (a worker, or None for one to fork), waiting up to the time limit."""
+        if self._closed:
+            raise StoreUnavailable("the server is shutting down")
+        try:
+            return self._slots.get(timeout=self.timeout)
+        except queue.Empty:
+            raise ServerBusy(
+                f"every query worker stayed busy for {self.timeout:g} s; try again later"
+            ) from None
+
+    @contextlib.contextmanager
+    def _lease(self, slot: _Worker | None) -> Iterator[_Lease]:
+        """One query's use of a slot, which goes back to the pool whatever happens: with its
+        worker if that worker is idle and intact, empty otherwise (a worker left computing, by a
+        time limit or a cancelled request, is stopped: its answer would reach the next query)."""
+        lease = _Lease(self, slot)
+        try:
+            yield lease
+        finally:
+            if lease.pending:
+                _stop(lease.worker)
+                lease.worker = None
+            self._slots.put(lease.worker)
 
     def _fork(self) -> _Worker:
         parent, child = Pipe()
@@ -241,6 +257,49 @@ class QueryRunner:
                 os._exit(0)
         child.close()
         return _Worker(pid, parent, generation)
+
+
+class _Lease:
+    """A worker taken from the pool for one query: ``send`` it, then ``receive`` its outcome."""
+
+    def __init__(self, runner: QueryRunner, worker: _Worker | None) -> None:
+        self.runner = runner
+        self.worker = worker
+        self.pending = False  # sent, not yet answered
+        self.outcome: tuple[Any, ...] = ()
+
+    @property
+    def conn(self) -> Connection:
+        assert self.worker is not None
+        return self.worker.conn
+
+    def send(self, request: QueryRequest) -> None:
+        """Sends ``request`` to the worker, forking a fresh one if the store changed since its
+        fork (or it died idle)."""
+        runner = self.runner
+        if self.worker is None or self.worker.generation != runner.store.generation:
+            _stop(self.worker)
+            self.worker = None  # never put a stopped worker back, even if the fork fails
+            self.worker = runner._fork()
+        try:
+            self.worker.conn.send((request, runner.max_rows))
+        except OSError:  # an idle worker died (killed from outside): one fresh fork
+            _stop(self.worker)
+            self.worker = None
+            self.worker = runner._fork()
+            self.worker.conn.send((request, runner.max_rows))
+        self.pending = True
+
+    def receive(self, ready: bool) -> None:
+        """Takes the outcome if the worker has ``ready`` it; a worker not ready by the deadline
+        is stopped (QueryTimeout)."""
+        if not ready:
+            raise QueryTimeout(self.runner.timeout)  # the lease stops the pending worker
+        try:
+            self.outcome = self.conn.recv()
+        except (EOFError, OSError):  # the worker died (killed from outside, out of memory)
+            raise StoreUnavailable("the query worker died; try again") from None
+        self.pending = False
 
 
 def _stop(worker: _Worker | None) -> None:

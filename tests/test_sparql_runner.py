@@ -7,8 +7,10 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
+import anyio
 import pytest
 from kgrepo.api.problems import NotAcceptable, QueryTimeout, ResultTooLarge
 from kgrepo.api.sparql_runner import GatedStore, QueryRequest, QueryRunner
@@ -16,6 +18,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from kgrepo.errors import QuerySyntaxError
 
+T = TypeVar("T")
 P = NamedNode("urn:p")
 G = NamedNode("urn:g")
 
@@ -78,3 +81,44 @@ def test_graphs_are_limited_and_converted(runner: QueryRunner) -> None:
     default = runner.run(QueryRequest("DESCRIBE <urn:s1>"))
     assert default.media_type == "text/turtle"
     assert b"urn:s1" in default.body
+
+
+def _on_uvloop(coroutine: Callable[[], Awaitable[T]]) -> T:
+    """Runs ``coroutine`` on the event loop ``kgrepo serve`` runs on (uvicorn picks uvloop)."""
+    return anyio.run(coroutine, backend_options={"use_uvloop": True})
+
+
+def test_on_the_event_loop_an_answer_larger_than_the_pipe_arrives_whole() -> None:
+    # The loop's poller makes the pipe non-blocking: an answer of several pipe buffers must still
+    # be read whole, not taken for a dead worker.
+    store = GatedStore(None)
+    store.extend([Quad(NamedNode(f"urn:s{i}"), P, Literal("x" * 200), G) for i in range(5_000)])
+    pool = QueryRunner(store, workers=1, timeout=10.0, max_rows=10_000)
+    try:
+        for _ in range(3):
+            answer = _on_uvloop(lambda: pool.answer(QueryRequest("SELECT * WHERE { ?s ?p ?o }")))
+            assert len(answer.body) > 1_000_000
+            assert len(json.loads(answer.body)["results"]["bindings"]) == 5_000
+    finally:
+        pool.close()
+
+
+def test_on_the_event_loop_limits_hold_and_a_cancelled_query_stops_its_worker(
+    runner: QueryRunner,
+) -> None:
+    runaway = QueryRequest("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="longer than 1 s"):
+        _on_uvloop(lambda: runner.answer(runaway))
+    assert time.monotonic() - started < 3
+
+    async def cancelled() -> None:
+        with anyio.move_on_after(0.2):  # the client went away while its query ran
+            await runner.answer(runaway)
+
+    _on_uvloop(cancelled)
+    stopped = runner._slots.queue[0]
+    assert stopped is None  # not put back computing: its answer would reach the next query
+    query = QueryRequest("SELECT ?o WHERE { <urn:s3> <urn:p> ?o }")
+    answer = _on_uvloop(lambda: runner.answer(query))
+    assert [b["o"]["value"] for b in json.loads(answer.body)["results"]["bindings"]] == ["3"]
