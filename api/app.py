@@ -64,7 +64,8 @@ def open_store(settings: Settings) -> Repository:
 def query_runner(settings: Settings, repository: Repository) -> QueryRunner | RemoteQueryRunner:
     """Who evaluates ``/sparql`` queries: the remote server itself for a URL store (limits
     enforced on the HTTP exchange), forked workers over the embedded store otherwise (killed at the
-    time limit). Both have ``run(QueryRequest)`` and ``close()``."""
+    time limit). Both have ``run(QueryRequest)``, its awaitable ``answer(QueryRequest)``, and
+    ``close()``."""
     workers, timeout, rows = settings.query_workers, settings.query_timeout, settings.max_rows
     if isinstance(repository.store, SparqlStore):
         return RemoteQueryRunner(repository.store, workers, timeout, rows)

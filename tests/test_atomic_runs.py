@@ -3,6 +3,7 @@ REST form, a whole run in one ``POST /api/v1/runs`` (live server)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +12,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from _live_server import LiveServer, live_server
+from kgrepo.api.routes_runs import INLINE_BODY
 
 import kgrepo
 from kgrepo import lineage
@@ -168,6 +170,31 @@ def test_a_whole_run_in_one_request(writer: httpx.Client) -> None:
     steps = lineage_response.json()["steps"]
     assert [s["name"] for s in steps] == ["train", "prepare"]
     assert steps[0]["settings"] == {"C": 1.0}
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("bad", [False, True])
+def test_a_whole_run_too_large_for_the_event_loop_is_recorded_the_same(
+    writer: httpx.Client, bad: bool
+) -> None:
+    # Over INLINE_BODY the server records in a worker thread instead of on its event loop.
+    steps = [
+        {**STEPS[0], "name": f"prepare-{i}", "annotations": {"note": "x" * 300}} for i in range(300)
+    ]
+    if bad:
+        steps[-1] = {**steps[-1], "params": {"C": None}}
+    body = {"experiment": "digits", "status": "Succeeded", "steps": steps}
+    assert len(json.dumps(body)) > INLINE_BODY
+    before = _count(writer)
+    response = writer.post("/api/v1/runs", json=body)
+    if bad:
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "parameter 'C'"
+        assert _count(writer) == before
+        return
+    assert response.status_code == 201, response.text
+    assert len(response.json()["steps"]) == 300
+    assert _count(writer) == before + 1
 
 
 @pytest.mark.server
