@@ -196,9 +196,12 @@ class QueryRunner:
         query). Only a query finding every worker busy waits in a thread."""
         deadline = time.monotonic() + self.timeout
         try:
-            slot = self._slots.get_nowait()
+            slot = self._take(wait=False)
         except queue.Empty:
-            slot = await anyio.to_thread.run_sync(self._take)
+            # Shielded: a request cancelled meanwhile would lose the slot the thread then takes;
+            # the cancellation reaches it inside the lease, which puts the slot back.
+            with anyio.CancelScope(shield=True):
+                slot = await anyio.to_thread.run_sync(self._take)
         with self._lease(slot) as lease:
             lease.send(request)
             with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
@@ -218,13 +221,16 @@ class QueryRunner:
             except queue.Empty:
                 return
 
-    def _take(self) -> _Worker | None:
-        """A free slot (a worker, or None for one to fork), waiting up to the time limit."""
+    def _take(self, wait: bool = True) -> _Worker | None:
+        """A free slot (a worker, or None for one to fork), waiting up to the time limit; with
+        ``wait=False``, queue.Empty if none is free now."""
         if self._closed:
             raise StoreUnavailable("the server is shutting down")
         try:
-            return self._slots.get(timeout=self.timeout)
+            return self._slots.get(block=wait, timeout=self.timeout if wait else None)
         except queue.Empty:
+            if not wait:
+                raise
             raise ServerBusy(
                 f"every query worker stayed busy for {self.timeout:g} s; try again later"
             ) from None

@@ -12,11 +12,11 @@ from typing import TypeVar
 
 import anyio
 import pytest
-from kgrepo.api.problems import NotAcceptable, QueryTimeout, ResultTooLarge
-from kgrepo.api.sparql_runner import GatedStore, QueryRequest, QueryRunner
+from kgrepo.api.problems import NotAcceptable, QueryTimeout, ResultTooLarge, ServerBusy
+from kgrepo.api.sparql_runner import GatedStore, QueryAnswer, QueryRequest, QueryRunner
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kgrepo.errors import QuerySyntaxError
+from kgrepo.errors import QuerySyntaxError, StoreUnavailable
 
 T = TypeVar("T")
 P = NamedNode("urn:p")
@@ -122,3 +122,30 @@ def test_on_the_event_loop_limits_hold_and_a_cancelled_query_stops_its_worker(
     query = QueryRequest("SELECT ?o WHERE { <urn:s3> <urn:p> ?o }")
     answer = _on_uvloop(lambda: runner.answer(query))
     assert [b["o"]["value"] for b in json.loads(answer.body)["results"]["bindings"]] == ["3"]
+
+
+def test_on_the_event_loop_a_query_waits_for_a_busy_worker_up_to_the_time_limit(
+    runner: QueryRunner,
+) -> None:
+    query = QueryRequest("SELECT ?o WHERE { <urn:s4> <urn:p> ?o }")
+    held = runner._take()  # the only worker, busy with another query
+
+    async def freed_meanwhile() -> QueryAnswer:
+        async def free() -> None:
+            await anyio.sleep(0.3)
+            runner._slots.put(held)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(free)
+            return await runner.answer(query)
+
+    answer = _on_uvloop(freed_meanwhile)
+    assert [b["o"]["value"] for b in json.loads(answer.body)["results"]["bindings"]] == ["4"]
+
+    held = runner._take()
+    with pytest.raises(ServerBusy, match="stayed busy for 1 s"):
+        _on_uvloop(lambda: runner.answer(query))
+    runner._slots.put(held)
+    runner.close()
+    with pytest.raises(StoreUnavailable, match="shutting down"):
+        _on_uvloop(lambda: runner.answer(query))
