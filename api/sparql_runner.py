@@ -297,10 +297,10 @@ class _Lease:
         self.pending = True
 
     def receive(self, ready: bool) -> None:
-        """Takes the outcome if the worker has ``ready`` it; a worker not ready by the deadline
-        is stopped (QueryTimeout)."""
+        """Takes the worker's outcome if it is ``ready`` (by the deadline); otherwise raises
+        QueryTimeout, and the lease stops the worker."""
         if not ready:
-            raise QueryTimeout(self.runner.timeout)  # the lease stops the pending worker
+            raise QueryTimeout(self.runner.timeout)
         try:
             self.outcome = self.conn.recv()
         except (EOFError, OSError):  # the worker died (killed from outside, out of memory)
