@@ -77,10 +77,10 @@ async def start_run(body: RunIn, state: State, principal: Writer, request: Reque
 
     With a final ``status``, records the whole run instead, ``steps`` included, in one
     transaction (an atomic run): one request per run, and bad input anywhere writes nothing."""
-    return await _recorded(request, state, _start_run, body, state, principal)
+    return await _recorded(request, state, _start_run, body, principal)
 
 
-def _start_run(body: RunIn, state: ServerState, principal: Principal) -> RunOut:
+def _start_run(state: ServerState, body: RunIn, principal: Principal) -> RunOut:
     repo = state.repository
     whole = body.status is not None
     if body.steps and not whole:
@@ -124,10 +124,10 @@ async def end_run(
     run: str, body: RunEnd, state: State, principal: Writer, request: Request
 ) -> RunOut:
     """Ends an open run with its final status (and error message, for a failed run)."""
-    return await _recorded(request, state, _end_run, run, body, state)
+    return await _recorded(request, state, _end_run, run, body)
 
 
-def _end_run(run: str, body: RunEnd, state: ServerState) -> RunOut:
+def _end_run(state: ServerState, run: str, body: RunEnd) -> RunOut:
     error = RuntimeError(body.error) if body.error else None
     if error is not None and body.status != "Failed":
         raise InvalidInput("Run", "error", body.error, "only a failed run has an error")
@@ -143,10 +143,10 @@ async def record_step(
 ) -> StepOut:
     """Records a whole step (an execution) of an open run in one atomic write: inputs, outputs,
     parameters, metrics. Bad input fails the request and writes nothing."""
-    return await _recorded(request, state, _record_open_step, run, body, state)
+    return await _recorded(request, state, _record_open_step, run, body)
 
 
-def _record_open_step(run: str, body: StepIn, state: ServerState) -> StepOut:
+def _record_open_step(state: ServerState, run: str, body: StepIn) -> StepOut:
     with state.runs.using(convert.iri(state.repository, "run", run)) as handle:
         return _record_step(state, handle, body)
 
@@ -158,8 +158,8 @@ INLINE_BODY = 64 * 1024
 async def _recorded(
     request: Request, state: ServerState, record: Callable[..., T], *args: Any
 ) -> T:
-    """``record(*args)``, a store write whose cost grows with the request's body: on the event
-    loop if the store is embedded and the body small, in a worker thread otherwise.
+    """``record(state, *args)``, a store write whose cost grows with the request's body: on the
+    event loop if the store is embedded and the body small, in a worker thread otherwise.
 
     A write to the embedded store is Python and Oxigraph work that holds the GIL most of the time,
     so a thread gains it little parallelism; what the thread adds is handing the GIL over between
@@ -168,8 +168,8 @@ async def _recorded(
     steps, up to the body limit) still goes to a thread, so as not to hold up other requests for
     long, and so does every write to a SPARQL server, which mostly waits on the network."""
     if not state.settings.remote and len(await request.body()) <= INLINE_BODY:
-        return record(*args)
-    return await run_in_threadpool(record, *args)
+        return record(state, *args)
+    return await run_in_threadpool(record, state, *args)
 
 
 class _Batch:

@@ -319,7 +319,7 @@ class LineageIndex:
         root: str,
         direction: Direction,
         depth: int | None,
-        check: Callable[[int], None] = lambda steps: None,
+        check: Callable[[int], None],
     ) -> Walk | None:
         """The materials of the lineage of ``root``, or None when the recorded edges are not all
         between IRIs (the queries answer those); ``check(steps)`` runs before records are read

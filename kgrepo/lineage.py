@@ -167,7 +167,7 @@ def _queried(
     root: NamedNode,
     direction: Direction,
     depth: int | None,
-    check: Callable[[int], None] = lambda steps: None,
+    check: Callable[[int], None],
 ) -> Walk:
     """The lineage read with ``lineage-<direction>-edges.rq`` and the details' queries;
     ``check(steps)`` runs before the details are read."""
